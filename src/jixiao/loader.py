@@ -1,0 +1,323 @@
+"""Read a YAML or JSON input file into validated forms, with line numbers for every error.
+
+In: a path. Out: a :class:`FormFile` holding the forms that validated and one :class:`InputError` for
+each form that did not, so a batch can render the good forms and report the bad ones. Problems with
+the whole file (missing, not UTF-8, empty, a syntax error, a wrong top level) raise
+:class:`InputError` at once.
+
+A file holds either one form (its keys at the top level) or many::
+
+    公共:            # values shared by every form below; a form's own value wins
+      主管部门: ……
+    表单:
+      - 项目名称: ……
+
+Both formats go through ruamel.yaml's round-trip loader, which remembers where every key stands (JSON
+is checked with :mod:`json` first, for its clearer syntax errors). Floats are kept as the text typed,
+so ``0.00`` prints as ``0.00`` and a target value ``1.50`` is not turned into ``1.5``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import InputError, Problem
+from .model import FORM_CLASSES, AnyForm
+
+SUFFIXES = (".yaml", ".yml", ".json")
+FILE_KEYS = ("公共", "表单")
+TREE_KEY = "绩效指标"  # replaced whole by a form, never merged key by key with 公共
+
+
+class _TextFloats(RoundTripConstructor):
+    """Keep floats and timestamps as the text typed: they are printed, not computed with."""
+
+
+_TextFloats.add_constructor("tag:yaml.org,2002:float", RoundTripConstructor.construct_yaml_str)
+_TextFloats.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _TextFloats
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+@dataclass
+class LoadedForm:
+    """A validated form and where it came from."""
+
+    form: AnyForm
+    index: int  # 1-based position in the file
+    line: int | None
+
+
+@dataclass
+class FormFile:
+    """Everything read from one input file: the valid forms and one error per invalid form."""
+
+    path: Path
+    forms: list[LoadedForm] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    count: int = 0  # forms in the file, valid or not
+
+    @property
+    def ok(self) -> bool:
+        """True when every form in the file validated."""
+        return not self.errors
+
+
+def load(path: str | Path) -> FormFile:
+    """Read and validate every form of one file. Raises :class:`InputError` if the file is unusable."""
+    path = Path(path)
+    root = _parse(path, _read_text(path))
+    shared, items, item_base = _split(path, root)
+    result = FormFile(path=path, count=len(items))
+    for i, item in enumerate(items, start=1):
+        located = _Located(path, item, shared, item_base + ((i,) if item_base else ()))
+        try:
+            result.forms.append(LoadedForm(_validate(located), i, located.line_of(())))
+        except InputError as error:
+            result.errors.append(error)
+    return result
+
+
+def _read_text(path: Path) -> str:
+    if not path.exists():
+        raise InputError.at("文件不存在，请检查路径", path)
+    if not path.is_file():
+        raise InputError.at("不是文件", path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError.at("文件不是 UTF-8 编码（可能是 GBK）。请在编辑器中以 UTF-8 编码另存后再试",
+                            path, line) from None
+    if not text.strip():
+        raise InputError.at("文件为空：请写入至少一张表（可用 jixiao new 生成示例）", path)
+    return text
+
+
+def _parse(path: Path, text: str) -> Any:
+    if path.suffix.lower() == ".json":
+        try:
+            plain = json.loads(text, parse_float=str)
+        except json.JSONDecodeError as error:
+            raise InputError.at(f"JSON 语法错误（第 {error.colno} 列）：{error.msg}", path,
+                                error.lineno) from None
+        try:
+            return _yaml().load(text)  # same data, with line numbers
+        except YAMLError:
+            return plain  # valid JSON that YAML rejects (tabs): no line numbers, same data
+    try:
+        return _yaml().load(text)
+    except DuplicateKeyError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else None
+        raise InputError.at("同一层级里有重复的键：每个键只能写一次", path, line) from None
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "无法解析"
+        raise InputError.at(f"YAML 语法错误：{problem}。请检查缩进、冒号后的空格和引号是否成对", path,
+                            mark.line + 1 if mark else None) from None
+    except YAMLError as error:
+        raise InputError.at(f"YAML 语法错误：{error}", path) from None
+
+
+def _split(path: Path, root: Any) -> tuple[dict, list, tuple]:
+    """Return (公共, the form mappings, the path prefix of a form) of a parsed file."""
+    if not isinstance(root, dict):
+        raise InputError.at("文件顶层应为键值对（一张表的各栏目，或 公共/表单），不是列表或单个值", path, 1)
+    if "表单" not in root:
+        return {}, [root], ()
+    unknown = [k for k in root if k not in FILE_KEYS]
+    if unknown:
+        key = unknown[0]
+        raise InputError.at(f"未知字段「{key}」：写了「表单」的文件顶层只能有 公共 和 表单",
+                            path, _Located(path, root).line_of((key,)), str(key))
+    shared, items = root.get("公共") or {}, root["表单"]
+    if not isinstance(shared, dict):
+        raise InputError.at("「公共」应为键值对", path, _Located(path, root).line_of(("公共",)), "公共")
+    if not isinstance(items, list) or not items:
+        raise InputError.at("「表单」应为列表，且至少有一张表（每张表以 - 开头）", path,
+                            _Located(path, root).line_of(("表单",)), "表单")
+    _check_shared_keys(path, root)
+    return shared, items, ("表单",)
+
+
+def _check_shared_keys(path: Path, root: dict) -> None:
+    known = {alias for cls in FORM_CLASSES.values() for alias in _aliases(cls)}
+    for key in root.get("公共") or {}:
+        if key not in known:
+            raise InputError.at(_unknown_key_message(key, sorted(known)), path,
+                                _Located(path, root).line_of(("公共", key)), f"公共 › {key}")
+
+
+class _Located:
+    """A form's raw mapping merged with 公共, and the source line of any field path in it."""
+
+    def __init__(self, path: Path, item: Any, shared: dict | None = None, prefix: tuple = ()):
+        self.path, self.item, self.shared, self.prefix = path, item, shared or {}, prefix
+
+    def merged(self, cls: type[BaseModel]) -> dict:
+        """The form's data with the shared values that this kind of form accepts."""
+        accepted = _aliases(cls)
+        base = {k: v for k, v in self.shared.items() if k in accepted}
+        return _deep_merge(base, dict(self.item))
+
+    def line_of(self, loc: tuple) -> int | None:
+        """The line of the deepest existing node on ``loc``: the form's own, else 公共's."""
+        own = _walk_lines(self.item, loc)
+        if own[1] < len(loc) and loc and loc[0] in self.shared and loc[0] not in self.item:
+            return _walk_lines(self.shared, loc)[0] or own[0]
+        return own[0]
+
+    def describe(self, loc: tuple) -> str:
+        """A field path for people: 表单第3项 › 实施周期 › 起始年度."""
+        parts = [f"表单第{self.prefix[1]}项"] if len(self.prefix) == 2 else []
+        for key in loc:
+            parts.append(f"第{key + 1}项" if isinstance(key, int) else str(key))
+        return " › ".join(parts)
+
+
+def _walk_lines(node: Any, loc: tuple) -> tuple[int | None, int]:
+    """(line of the deepest node found along loc, how many keys of loc were found)."""
+    line = node.lc.line + 1 if hasattr(node, "lc") else None
+    for depth, key in enumerate(loc):
+        if isinstance(node, dict) and key in node:
+            line = node.lc.key(key)[0] + 1 if hasattr(node, "lc") else line
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            line = node.lc.item(key)[0] + 1 if hasattr(node, "lc") else line
+        else:
+            return line, depth
+        node = node[key]
+    return line, len(loc)
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    merged = dict(base)
+    for key, value in over.items():
+        if key != TREE_KEY and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _aliases(cls: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in cls.model_fields.items()]
+
+
+def _validate(located: _Located) -> AnyForm:
+    raw = located.item
+    if not isinstance(raw, dict):
+        raise InputError.at("每张表应为键值对（项目名称: ……），不是列表或单个值", located.path,
+                            located.line_of(()), located.describe(()) or None)
+    layout = raw.get("表样", located.shared.get("表样"))
+    cls = FORM_CLASSES.get(layout) if isinstance(layout, str) else None
+    if cls is None:
+        raise InputError.at(_layout_message(layout), located.path, located.line_of(("表样",)),
+                            located.describe(("表样",)))
+    try:
+        return cls.model_validate(located.merged(cls))
+    except ValidationError as error:
+        raise InputError(*[_problem(located, cls, e) for e in error.errors(include_url=False)]) from None
+
+
+def _layout_message(layout: Any) -> str:
+    choices = "、".join(FORM_CLASSES)
+    if layout is None:
+        return f"缺少「表样」：请写明这张表的表样（可写在 公共 里），可选：{choices}"
+    hint = difflib.get_close_matches(str(layout), list(FORM_CLASSES), n=1, cutoff=0.3)
+    also = f"。是否想写「{hint[0]}」？" if hint else ""
+    return f"未知的表样「{layout}」{also}可选：{choices}"
+
+
+def _problem(located: _Located, cls: type[BaseModel], error: dict) -> Problem:
+    loc = tuple(k for k in error["loc"] if k != "[key]")
+    return Problem(_message(cls, error, loc), str(located.path), located.line_of(loc),
+                   located.describe(loc) or None)
+
+
+def _message(cls: type[BaseModel], error: dict, loc: tuple) -> str:
+    kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
+    name = str(loc[-1]) if loc else ""
+    if kind == "missing":
+        return f"缺少必填字段「{name}」"
+    if kind == "extra_forbidden":
+        if name == "批复":
+            return "这种表样没有批复栏：要打印批复意见，请把「表样」改为对应的批复表（…批复表）"
+        return _unknown_key_message(name, _fields_at(cls, loc[:-1]))
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    template = _MESSAGES.get(kind)
+    if template:
+        return template.format(given=_show(given), **{k: _show(v) for k, v in ctx.items()})
+    return f"输入有误（{error['msg']}），收到 {_show(given)}"
+
+
+_MESSAGES = {
+    "int_parsing": "应为整数（如年份 2024），收到 {given}",
+    "int_type": "应为整数（如年份 2024），收到 {given}",
+    "int_from_float": "应为整数（如年份 2024），收到 {given}",
+    "decimal_parsing": "应为数字金额（如 517200 或 137.34，不写逗号和单位），收到 {given}",
+    "decimal_type": "应为数字金额（如 517200 或 137.34），收到 {given}",
+    "finite_number": "应为有限的数字金额，收到 {given}",
+    "string_type": "应为文本，收到 {given}",
+    "bool_parsing": "应为 true 或 false，收到 {given}",
+    "bool_type": "应为 true 或 false，收到 {given}",
+    "literal_error": "应为 {expected} 之一，收到 {given}",
+    "greater_than_equal": "应不小于 {ge}，收到 {given}",
+    "less_than_equal": "应不大于 {le}，收到 {given}",
+    "dict_type": "应为键值对（冒号分隔的栏目），收到 {given}",
+    "model_type": "应为键值对（冒号分隔的栏目），收到 {given}",
+    "model_attributes_type": "应为键值对（冒号分隔的栏目），收到 {given}",
+    "list_type": "应为列表（每项以 - 开头），收到 {given}",
+}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "键值对"
+    if isinstance(value, list):
+        return "列表"
+    text = str(value)
+    return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
+
+
+def _fields_at(cls: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys valid at ``loc`` inside ``cls`` (for suggestions); [] when it cannot tell."""
+    model: type[BaseModel] | None = cls
+    for key in loc:
+        fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+        if key in fields:  # else a list index or a key of an indicator tree: the model stays
+            model = _model_in(fields[key].annotation)
+    return _aliases(model) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None
+
+
+def _unknown_key_message(key: str, valid: list[str]) -> str:
+    hint = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.4)
+    if hint:
+        return f"未知字段「{key}」：是否想写「{hint[0]}」？"
+    listed = "、".join(valid[:12]) if valid else ""
+    return f"未知字段「{key}」" + (f"。此处可写：{listed}" if listed else "")

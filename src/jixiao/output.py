@@ -1,0 +1,75 @@
+"""Where output goes: safe file names inside the output folder, and files written whole or not at all.
+
+A file of several forms gives one file per form and format in a folder named after the input, plus one
+combined document per format beside it::
+
+    output/dongkeng-2024/01-机关企事业单位党组织党建工作经费.docx  (.xlsx, .pdf …)
+    output/dongkeng-2024.docx                                    (all forms, a page or sheet each)
+
+The number keeps the published order and tells apart two forms with the same name. Names are made safe
+for Windows and Linux with pathvalidate, and a path that would leave the output folder is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathvalidate import sanitize_filename
+
+from .errors import OutputError
+
+MAX_NAME = 60
+
+
+def safe_name(text: str, fallback: str = "表") -> str:
+    """A file name from user text: no separators, reserved names or characters Windows refuses."""
+    name = sanitize_filename(" ".join(text.split()), platform="universal", max_len=MAX_NAME)
+    name = name.strip(" .")
+    return name or fallback
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The output paths of one input file, without suffixes."""
+
+    forms: list[Path]        # one base path per form, in file order
+    combined: Path | None    # the combined document, for a file of several forms
+
+
+def plan(out_dir: Path, stem: str, names: list[str]) -> Plan:
+    """Output base paths for the forms of one input file named ``stem``."""
+    folder = _inside(out_dir, out_dir / safe_name(stem, "forms"))
+    width = max(2, len(str(len(names))))
+    forms = [_inside(out_dir, folder / f"{i:0{width}d}-{safe_name(n)}") for i, n in enumerate(names, 1)]
+    combined = _inside(out_dir, out_dir / safe_name(stem, "forms")) if len(names) > 1 else None
+    return Plan(forms, combined)
+
+
+def _inside(out_dir: Path, path: Path) -> Path:
+    if not path.resolve().is_relative_to(out_dir.resolve()):
+        raise OutputError.at(f"输出路径「{path}」不在输出目录内，已拒绝写入", out_dir)
+    return path
+
+
+def with_suffix(base: Path, fmt: str) -> Path:
+    """``base`` with the format's suffix appended (a name may itself contain dots)."""
+    return base.with_name(f"{base.name}.{fmt}")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise OutputError.at(f"无法写入文件：{error.strerror or error}", path) from None
