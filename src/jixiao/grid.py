@@ -90,19 +90,31 @@ def _form(section: lxml.html.HtmlElement) -> FormGrid:
     return FormGrid(title.text_content().strip() if title is not None else "", lines, _table(tables[0]))
 
 
-def _table(table: lxml.html.HtmlElement) -> Table:
+def table_rows(table) -> list:
+    """The ``<tr>`` elements of a table, in order."""
+    return table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+
+
+def place(table) -> list[tuple[object, int, int, int, int]]:
+    """(td, row, col, rowspan, colspan) of every cell, placed by the HTML table algorithm."""
     taken: set[tuple[int, int]] = set()
-    cells: list[Cell] = []
-    rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
-    for r, tr in enumerate(rows):
+    placed = []
+    for r, tr in enumerate(table_rows(table)):
         c = 0
         for td in tr.xpath("./td | ./th"):
             while (r, c) in taken:
                 c += 1
-            cell = _cell(td, r, c)
-            taken.update((r + i, c + j) for i in range(cell.rowspan) for j in range(cell.colspan))
-            cells.append(cell)
-            c += cell.colspan
+            rowspan, colspan = max(1, int(td.get("rowspan", 1))), max(1, int(td.get("colspan", 1)))
+            taken.update((r + i, c + j) for i in range(rowspan) for j in range(colspan))
+            placed.append((td, r, c, rowspan, colspan))
+            c += colspan
+    return placed
+
+
+def _table(table: lxml.html.HtmlElement) -> Table:
+    placed = place(table)
+    cells = [_cell(td, r, c, rs, cs) for td, r, c, rs, cs in placed]
+    taken = {(c.row + i, c.col + j) for c in cells for i in range(c.rowspan) for j in range(c.colspan)}
     widths = _widths(table, taken)
     n_rows = max((r for r, _ in taken), default=-1) + 1
     holes = [Cell(r, c, 1, 1, ("",), "value") for r in range(n_rows) for c in range(len(widths))
@@ -111,12 +123,11 @@ def _table(table: lxml.html.HtmlElement) -> Table:
     return Table(widths, tuple(ordered), n_rows)
 
 
-def _cell(td: lxml.html.HtmlElement, row: int, col: int) -> Cell:
+def _cell(td: lxml.html.HtmlElement, row: int, col: int, rowspan: int, colspan: int) -> Cell:
     paras = td.findall("p")
     texts = tuple(p.text_content() for p in paras) if paras else (td.text_content().strip(),)
     role = next((c for c in td.classes if c in ROLES), "head" if td.tag == "th" else "value")
-    return Cell(row, col, max(1, int(td.get("rowspan", 1))), max(1, int(td.get("colspan", 1))),
-                texts, role)
+    return Cell(row, col, rowspan, colspan, texts, role)
 
 
 def _widths(table: lxml.html.HtmlElement, taken: set[tuple[int, int]]) -> tuple[float, ...]:

@@ -76,6 +76,12 @@ class FormFile:
         """True when every form in the file validated."""
         return not self.errors
 
+    def all_forms(self) -> list[AnyForm]:
+        """Every form, in file order; raises one :class:`InputError` with all problems if any is bad."""
+        if self.errors:
+            raise InputError(*[p for error in self.errors for p in error.problems])
+        return [loaded.form for loaded in self.forms]
+
 
 def load(path: str | Path) -> FormFile:
     """Read and validate every form of one file. Raises :class:`InputError` if the file is unusable."""

@@ -4,22 +4,32 @@ CJK fonts are embedded (WeasyPrint subsets the fonts it uses); with no CJK font 
 writer stops with :class:`~jixiao.errors.FontError` instead of printing boxes. Each form's ``<h1>``
 becomes a PDF bookmark. WeasyPrint fetches nothing the HTML names, except ``data:`` URLs of a user's
 own template: the data cannot point the renderer at a local file or a URL.
+
+Page breaks: WeasyPrint loses the borders of a row-spanning cell where a page break cuts it (issues
+#1911, #663). So the writer lays the document out, finds the row that starts each page, ends every
+merged cell that crosses that row there and continues it on the new page with its label printed again,
+as the published forms do ("绩效指标" at the top of the second page), then lays it out again.
 """
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 from functools import lru_cache
 
+import lxml.html
 import weasyprint
 from weasyprint.urls import URLFetcher
 
+from .. import grid
 from ..errors import FontError
 
 FONT_HELP = ("未找到中文（CJK）字体，PDF 会把汉字印成方框，已停止生成 PDF。"
              "请安装中文字体后重试：Debian/Ubuntu 执行 sudo apt-get install fonts-noto-cjk fontconfig；"
              "Windows/macOS 安装宋体或思源宋体（Source Han Serif / Noto Serif CJK）。")
+ROW_MARK = "data-jixiao-row"
+MAX_LAYOUTS = 4
 
 
 class _NoFetch(URLFetcher):
@@ -34,8 +44,53 @@ class _NoFetch(URLFetcher):
 def write(html: str) -> bytes:
     """The PDF of a rendered HTML document."""
     ensure_cjk_font()
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch())
-    return document.write_pdf()
+    tree = lxml.html.document_fromstring(html)
+    tables = tree.xpath("//table")
+    for t, table in enumerate(tables):
+        for r, tr in enumerate(grid.table_rows(table)):
+            tr.set(ROW_MARK, f"{t}:{r}")
+    for _ in range(MAX_LAYOUTS):
+        laid_out = _layout(lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>"))
+        if not any(_continue_at(tables[t], row) for t, row in _page_starts(laid_out)):
+            break
+    return laid_out.write_pdf()
+
+
+def _layout(html: str):
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch()).render()
+
+
+def _page_starts(document) -> list[tuple[int, int]]:
+    """(table, row) of each row that starts a page in the middle of a table."""
+    starts, seen = [], set()
+    for page in document.pages:
+        rows = [box.element.get(ROW_MARK) for box in page._page_box.descendants()
+                if getattr(box, "element_tag", None) == "tr"]
+        first: dict[int, int] = {}
+        for mark in filter(None, rows):
+            t, r = map(int, mark.split(":"))
+            first.setdefault(t, r)
+        starts += [(t, r) for t, r in first.items() if t in seen and r > 0]
+        seen.update(first)
+    return starts
+
+
+def _continue_at(table, row: int) -> bool:
+    """End every cell crossing ``row`` just above it and repeat it from ``row`` on; True if any did."""
+    placed = sorted(grid.place(table), key=lambda cell: cell[2])
+    crossing = [cell for cell in placed if cell[1] < row < cell[1] + cell[3]]
+    starting = [cell for cell in placed if cell[1] == row]
+    tr = grid.table_rows(table)[row]
+    for td, r, col, rowspan, _ in crossing:
+        rest = copy.deepcopy(td)
+        td.set("rowspan", str(row - r))
+        rest.set("rowspan", str(r + rowspan - row))
+        follower = next((cell[0] for cell in starting if cell[2] > col), None)
+        if follower is None:
+            tr.append(rest)
+        else:
+            follower.addprevious(rest)
+    return bool(crossing)
 
 
 def ensure_cjk_font() -> None:
