@@ -134,8 +134,11 @@ def _parse(path: Path, text: str) -> Any:
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "无法解析"
-        raise InputError.at(f"YAML 语法错误：{problem}。请检查缩进、冒号后的空格和引号是否成对", path,
-                            mark.line + 1 if mark else None) from None
+        started = ""
+        if error.context_mark and error.problem_mark and error.context_mark.line != mark.line:
+            started = f"（问题始于第 {error.context_mark.line + 1} 行：{error.context}）"
+        raise InputError.at(f"YAML 语法错误：{problem}{started}。请检查缩进、冒号后的空格、括号和引号是否成对",
+                            path, mark.line + 1 if mark else None) from None
     except YAMLError as error:
         raise InputError.at(f"YAML 语法错误：{error}", path) from None
 
@@ -237,7 +240,21 @@ def _validate(located: _Located) -> AnyForm:
     try:
         return cls.model_validate(located.merged(cls))
     except ValidationError as error:
-        raise InputError(*[_problem(located, cls, e) for e in error.errors(include_url=False)]) from None
+        raise InputError(*[_problem(located, cls, e) for e in _explained(cls, error)]) from None
+
+
+def _explained(cls: type[BaseModel], error: ValidationError) -> list[dict]:
+    """Errors to report: an unknown key first, and not the missing key it is a misspelling of."""
+    errors = error.errors(include_url=False)
+    misspelt = set()
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            loc = e["loc"]
+            hint = _closest(loc[-1], _fields_at(cls, loc[:-1]))
+            if hint:
+                misspelt.add(loc[:-1] + (hint,))
+    kept = [e for e in errors if not (e["type"] == "missing" and e["loc"] in misspelt)]
+    return sorted(kept, key=lambda e: e["type"] != "extra_forbidden")
 
 
 def _layout_message(layout: Any) -> str:
@@ -321,9 +338,15 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _unknown_key_message(key: str, valid: list[str]) -> str:
+def _closest(key: object, valid: list[str]) -> str | None:
+    """The valid key the user most likely meant, if any is close."""
     hint = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.4)
+    return hint[0] if hint else None
+
+
+def _unknown_key_message(key: str, valid: list[str]) -> str:
+    hint = _closest(key, valid)
     if hint:
-        return f"未知字段「{key}」：是否想写「{hint[0]}」？"
+        return f"未知字段「{key}」：是否想写「{hint}」？"
     listed = "、".join(valid[:12]) if valid else ""
     return f"未知字段「{key}」" + (f"。此处可写：{listed}" if listed else "")

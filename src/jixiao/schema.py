@@ -1,8 +1,9 @@
 """The JSON Schema of the input file, generated from the model, for editors to validate and complete.
 
 A file is either one form or ``{公共, 表单}``. Because a form in ``表单`` may take any field from
-``公共``, form schemas require nothing here (``jixiao render`` still reports a missing field with its
-line); they do forbid unknown keys and check every type, which is what an editor needs.
+``公共`` (nested ones too, such as 批复.意见), the form schemas require nothing but the fields of an
+indicator or a key task (``jixiao render`` still reports a missing field with its line); they do
+forbid unknown keys and check every type, which is what an editor needs.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .model import FORM_CLASSES, Form
+from .model import FORM_CLASSES, DepartmentIndicator, Form, KeyTask, ProjectIndicator
 
 SCHEMA_FILE = "jixiao.schema.json"
+# Items of lists and indicator trees: a form writes them whole, never merged with 公共.
+NEVER_MERGED = {ProjectIndicator.__name__, DepartmentIndicator.__name__, KeyTask.__name__}
 
 
 def json_schema() -> dict[str, Any]:
@@ -22,11 +25,12 @@ def json_schema() -> dict[str, Any]:
     generated = TypeAdapter(Form).json_schema(by_alias=True)
     defs = generated.pop("$defs")
     forms = [{"$ref": f"#/$defs/{cls.__name__}"} for cls in FORM_CLASSES.values()]
+    for name, definition in defs.items():
+        if name not in NEVER_MERGED:  # 公共 may give any of these fields
+            definition.pop("required", None)
     shared_properties: dict[str, Any] = {}
     for cls in FORM_CLASSES.values():
-        definition = defs[cls.__name__]
-        definition.pop("required", None)
-        for key, value in definition["properties"].items():
+        for key, value in defs[cls.__name__]["properties"].items():
             shared_properties.setdefault(key, value)
     shared_properties["表样"] = {"enum": list(FORM_CLASSES), "title": "表样",
                                  "description": "这张表用哪种表样"}
