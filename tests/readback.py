@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -106,3 +107,17 @@ def missing_in_order(cells: list[str], text: str) -> list[str]:
         else:
             position = found + len(cell)
     return missing
+
+
+def xlsx_raw_borders(data: bytes, sheet_index: int = 0) -> dict[str, set[str]]:
+    """The sides with a border of every cell as stored in the file (openpyxl re-derives merged edges)."""
+    from lxml import etree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    package = zipfile.ZipFile(io.BytesIO(data))
+    styles = etree.fromstring(package.read("xl/styles.xml"))
+    borders = [{side.tag.split("}")[1] for side in border if side.get("style")}
+               for border in styles.find("m:borders", ns)]
+    xfs = [int(xf.get("borderId", 0)) for xf in styles.find("m:cellXfs", ns)]
+    sheet = etree.fromstring(package.read(f"xl/worksheets/sheet{sheet_index + 1}.xml"))
+    return {c.get("r"): borders[xfs[int(c.get("s", 0))]] for c in sheet.iter(f"{{{ns['m']}}}c")}

@@ -123,7 +123,8 @@ def _render_file(form_file: FormFile, formats: list[str], out_dir: Path, templat
     outcome.errors.extend(form_file.errors)
     stem = _unique_stem(form_file.path.stem, stems)
     forms = [loaded.form for loaded in form_file.forms]
-    paths = plan(out_dir, stem, [f.display_name for f in forms])
+    paths = plan(out_dir, stem, [f.display_name for f in forms],
+                 [loaded.index for loaded in form_file.forms], form_file.count)
     sections = []
     for form, base in zip(forms, paths.forms):
         try:

@@ -39,12 +39,19 @@ class Plan:
     combined: Path | None    # the combined document, for a file of several forms
 
 
-def plan(out_dir: Path, stem: str, names: list[str]) -> Plan:
-    """Output base paths for the forms of one input file named ``stem``."""
+def plan(out_dir: Path, stem: str, names: list[str], positions: list[int] | None = None,
+         count: int | None = None) -> Plan:
+    """Output base paths for forms of one input file named ``stem``.
+
+    ``positions`` are the forms' 1-based places in the file (default 1, 2, …) and ``count`` the number
+    of forms in the file, so a form keeps its number when another form of the file is invalid.
+    """
+    positions = positions or list(range(1, len(names) + 1))
+    count = count or len(names)
     folder = _inside(out_dir, out_dir / safe_name(stem, "forms"))
-    width = max(2, len(str(len(names))))
-    forms = [_inside(out_dir, folder / f"{i:0{width}d}-{safe_name(n)}") for i, n in enumerate(names, 1)]
-    combined = _inside(out_dir, out_dir / safe_name(stem, "forms")) if len(names) > 1 else None
+    width = max(2, len(str(count)))
+    forms = [_inside(out_dir, folder / f"{i:0{width}d}-{safe_name(n)}") for i, n in zip(positions, names)]
+    combined = _inside(out_dir, out_dir / safe_name(stem, "forms")) if count > 1 else None
     return Plan(forms, combined)
 
 
