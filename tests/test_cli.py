@@ -115,3 +115,11 @@ def test_no_cjk_font_stops_pdf_with_install_advice(tmp_path):
     assert result.returncode == 2
     assert "未找到中文（CJK）字体" in result.stderr and "fonts-noto-cjk" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_a_broken_template_is_reported_once_with_file_and_line(tmp_path):
+    (tmp_path / "project.html.j2").write_text("<section>\n{% for x in %}\n", "utf-8")
+    result = run("render", str(SAMPLES / "wangniudun-union-2024-project-approval.yaml"), "-f", "html",
+                 "--templates", str(tmp_path), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert result.output.count("模板语法错误") == 1 and "project.html.j2，第 2 行" in result.output

@@ -41,3 +41,21 @@ def test_python_api_renders_to_a_path(tmp_path):
     path = render_to_path(forms, tmp_path / "两张.docx")
     assert path.read_bytes()[:2] == b"PK"
     assert [p.name for p in tmp_path.iterdir()] == ["两张.docx"]
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "a.pdf", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.pdf").stat().st_mode & 0o777 == 0o644
+
+
+def test_rendering_nothing_is_a_clear_error():
+    from jixiao import render
+
+    with pytest.raises(OutputError, match="没有可生成的表"):
+        render([], "docx")

@@ -192,9 +192,9 @@ def _progress(console: Console | None) -> Progress:
 
 
 def _report(console: Console, outcome: Outcome, out_dir: Path) -> None:
-    for error in outcome.errors:
-        for line in str(error).splitlines():
-            console.print(f"[bold red]错误[/]：{line}", markup=True, highlight=False, soft_wrap=True)
+    lines = [line for error in outcome.errors for line in str(error).splitlines()]
+    for line in dict.fromkeys(lines):  # a template error met by every form is said once
+        console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
     for note in outcome.notes:
         console.print(f"[yellow]注意[/]：{note}", highlight=False, soft_wrap=True)
     summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"

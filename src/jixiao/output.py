@@ -24,6 +24,13 @@ from .errors import OutputError
 MAX_NAME = 60
 
 
+def _file_mode() -> int:
+    """Mode of a new file under the current umask (mkstemp alone would make it private, 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def safe_name(text: str, fallback: str = "表") -> str:
     """A file name from user text: no separators, reserved names or characters Windows refuses."""
     name = sanitize_filename(" ".join(text.split()), platform="universal", max_len=MAX_NAME)
@@ -74,6 +81,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
+            os.chmod(temporary, _file_mode())
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -64,7 +64,10 @@ def _page_starts(document) -> list[tuple[int, int]]:
     """(table, row) of each row that starts a page in the middle of a table."""
     starts, seen = [], set()
     for page in document.pages:
-        rows = [box.element.get(ROW_MARK) for box in page._page_box.descendants()
+        page_box = getattr(page, "_page_box", None)  # WeasyPrint's layout tree (not public API)
+        if page_box is None:
+            return []  # another WeasyPrint: keep the plain layout rather than fail
+        rows = [box.element.get(ROW_MARK) for box in page_box.descendants()
                 if getattr(box, "element_tag", None) == "tr"]
         first: dict[int, int] = {}
         for mark in filter(None, rows):
