@@ -67,12 +67,13 @@ def docxtpl_template(folder: Path) -> Path:
         cells[0].text = "总体绩效目标"
         cells[2].merge(cells[5]).text = text
     header = table.add_row().cells
-    for cell, text in zip(header, ["绩效指标", "一级指标", "二级指标", "三级指标", "实施周期指标值", "当年度指标值"]):
+    labels = ["绩效指标", "一级指标", "二级指标", "三级指标", "实施周期指标值", "当年度指标值"]
+    for cell, text in zip(header, labels, strict=True):
         cell.text = text
     table.add_row().cells[0].text = "{%tr for r in rows %}"
     row = table.add_row().cells
     for cell, text in zip(row, ["绩效指标", "{% vm %}{{ r.l1 }}", "{% vm %}{{ r.l2 }}", "{{ r.name }}",
-                                "{{ r.period }}", "{{ r.annual }}"]):
+                                "{{ r.period }}", "{{ r.annual }}"], strict=True):
         cell.text = text
     table.add_row().cells[0].text = "{%tr endfor %}"
     path = folder / "project.docx"

@@ -34,7 +34,7 @@ def test_render_writes_every_format_of_a_file(tmp_path):
 
 def test_bad_inputs_exit_2_with_a_chinese_message_and_no_output(tmp_path):
     out = tmp_path / "out"
-    for case, (name, text, line, _field, message) in BAD_INPUTS.items():
+    for case, (name, text, _line, _field, message) in BAD_INPUTS.items():
         path = write(tmp_path, f"{case}{Path(name).suffix}", text)
         result = run("render", str(path), "-f", "docx,xlsx", "-o", str(out))
         assert result.exit_code == 2, (case, result.output)

@@ -88,7 +88,8 @@ def test_json_gives_the_same_model_as_yaml(tmp_path):
 BAD_INPUTS = {
     "yaml_syntax": ("a.yaml", PROJECT.replace("项目等级: 二级项目", "项目等级: [二级项目"), 5, None,
                     "问题始于第 4 行"),
-    "json_syntax": ("a.json", '{\n  "表样": "项目绩效目标表",\n  "项目名称": "x",,\n}', 3, None, "JSON 语法错误"),
+    "json_syntax": ("a.json", '{\n  "表样": "项目绩效目标表",\n  "项目名称": "x",,\n}', 3, None,
+                    "JSON 语法错误（第 15 列）：键名应写在双引号里"),
     "empty": ("a.yaml", "  \n", None, None, "文件为空"),
     "not_utf8": ("a.yaml", PROJECT.encode("gbk"), 1, None, "不是 UTF-8"),
     "unknown_key": ("a.yaml", PROJECT.replace("项目名称:", "项目名:"), 2, "项目名", "是否想写「项目名称」"),

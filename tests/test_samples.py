@@ -15,8 +15,16 @@ from jixiao.schema import SCHEMA_FILE, schema_text
 from jixiao.writers import FORMATS
 
 from .conftest import REFERENCE_OF, SAMPLE_FILES, SAMPLES, sample_forms
-from .readback import (docx_merges, docx_text, missing_in_order, pdf_fonts, pdf_text, reference_cells,
-                       xlsx_merges, xlsx_text)
+from .readback import (
+    docx_merges,
+    docx_text,
+    missing_in_order,
+    pdf_fonts,
+    pdf_text,
+    reference_cells,
+    xlsx_merges,
+    xlsx_text,
+)
 
 
 def _outputs(out, sample):
@@ -55,7 +63,7 @@ def test_docx_and_xlsx_of_a_form_share_a_name(rendered):
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.stem)
 def test_merged_cells_equal_in_docx_xlsx_and_layout(rendered, sample):
     paths = _outputs(rendered, sample)
-    for form, base in zip(sample_forms(sample), paths.forms):
+    for form, base in zip(sample_forms(sample), paths.forms, strict=True):
         layout = grid.read(document(form).html)[0]
         expected = layout.table.merges()
         docx = docx_merges(base.with_name(base.name + ".docx").read_bytes())

@@ -16,10 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__, starter
 from .errors import JixiaoError, OutputError
+from .layout import render_section
 from .loader import SUFFIXES, FormFile, load
 from .output import plan, with_suffix, write_atomic
 from .render import document, to_bytes
-from .layout import render_section
 from .schema import SCHEMA_FILE, schema_text
 from .writers import FORMATS
 from .writers.pdf import ensure_cjk_font
@@ -126,7 +126,7 @@ def _render_file(form_file: FormFile, formats: list[str], out_dir: Path, templat
     paths = plan(out_dir, stem, [f.display_name for f in forms],
                  [loaded.index for loaded in form_file.forms], form_file.count)
     sections = []
-    for form, base in zip(forms, paths.forms):
+    for form, base in zip(forms, paths.forms, strict=True):
         try:
             section = render_section(form, templates)
             doc = document(form, templates, sections=[section])

@@ -120,7 +120,8 @@ def _parse(path: Path, text: str) -> Any:
         try:
             plain = json.loads(text, parse_float=str)
         except json.JSONDecodeError as error:
-            raise InputError.at(f"JSON 语法错误（第 {error.colno} 列）：{error.msg}", path,
+            meaning = next((zh for en, zh in _JSON_ERRORS.items() if error.msg.startswith(en)), error.msg)
+            raise InputError.at(f"JSON 语法错误（第 {error.colno} 列）：{meaning}", path,
                                 error.lineno) from None
         try:
             return _yaml().load(text)  # same data, with line numbers
@@ -141,6 +142,17 @@ def _parse(path: Path, text: str) -> Any:
                             path, mark.line + 1 if mark else None) from None
     except YAMLError as error:
         raise InputError.at(f"YAML 语法错误：{error}", path) from None
+
+
+_JSON_ERRORS = {
+    "Expecting property name enclosed in double quotes": "键名应写在双引号里（或最后一项后多了逗号）",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "键名后缺少冒号",
+    "Expecting value": "缺少值（或多了逗号）",
+    "Unterminated string": "字符串缺少结尾的双引号",
+    "Invalid control character": "字符串里有未转义的控制字符（换行请写成 \\n）",
+    "Extra data": "JSON 结束后还有多余的内容",
+}
 
 
 def _split(path: Path, root: Any) -> tuple[dict, list, tuple]:

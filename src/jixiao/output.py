@@ -57,7 +57,7 @@ def plan(out_dir: Path, stem: str, names: list[str], positions: list[int] | None
     count = count or len(names)
     folder = _inside(out_dir, out_dir / safe_name(stem, "forms"))
     width = max(2, len(str(count)))
-    forms = [_inside(out_dir, folder / f"{i:0{width}d}-{safe_name(n)}") for i, n in zip(positions, names)]
+    forms = [_inside(out_dir, folder / f"{i:0{width}d}-{safe_name(n)}") for i, n in zip(positions, names, strict=True)]
     combined = _inside(out_dir, out_dir / safe_name(stem, "forms")) if count > 1 else None
     return Plan(forms, combined)
 
