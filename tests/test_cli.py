@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from jixiao.cli import main
 
 from .conftest import SAMPLES, write
+from .test_checks import BREAKS
+from .test_checks import PROJECT as CLEAN
 from .test_loader import BAD_INPUTS, PROJECT
 
 
@@ -123,3 +125,37 @@ def test_a_broken_template_is_reported_once_with_file_and_line(tmp_path):
                  "--templates", str(tmp_path), "-o", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert result.output.count("模板语法错误") == 1 and "project.html.j2，第 2 行" in result.output
+
+
+def test_check_exit_status_follows_the_worst_finding(tmp_path):
+    clean = write(tmp_path, "clean.yaml", CLEAN)
+    warned = write(tmp_path, "warned.yaml", CLEAN.replace("当年度指标值: 4次}", "当年度指标值: 4}"))
+    wrong = write(tmp_path, "wrong.yaml", CLEAN.replace(*BREAKS["C003"][1:]))
+    assert run("check", str(clean)).exit_code == 0
+    result = run("check", str(warned))
+    assert result.exit_code == 1 and "V002" in result.output and "1 个警告" in result.output
+    assert run("check", str(warned), "--strict").exit_code == 2
+    assert run("check", str(warned), "--off", "V002").exit_code == 0
+    result = run("check", str(wrong))
+    assert result.exit_code == 2 and "C003" in result.output and "预算年度 2028 不在实施周期" in result.output
+
+
+def test_check_json_and_bad_input(tmp_path):
+    report = json.loads(run("check", str(SAMPLES), "--format", "json").output)
+    assert report["summary"] == {"forms": 26, "errors": 0, "warnings": 8}
+    assert {f["rule"] for f in report["findings"]} == {"V002", "V004", "C002"}
+    first = report["findings"][0]
+    assert set(first) == {"rule", "severity", "message", "file", "form", "name", "field", "line"}
+    bad = write(tmp_path, "bad.yaml", "项目名称: [")
+    result = run("check", str(bad))
+    assert result.exit_code == 2 and "YAML 语法错误" in result.output
+
+
+def test_render_refuses_a_form_with_errors_unless_forced(tmp_path):
+    wrong = write(tmp_path, "wrong.yaml", CLEAN.replace(*BREAKS["C003"][1:]))
+    out = tmp_path / "out"
+    result = run("render", str(wrong), "-f", "docx", "-o", str(out))
+    assert result.exit_code == 2 and "[C003]" in result.output and "--force" in result.output
+    assert not out.exists() or not any(out.rglob("*.docx"))
+    forced = run("render", str(wrong), "-f", "docx", "-o", str(out), "--force")
+    assert forced.exit_code == 0 and (out / "wrong" / "01-测试项目.docx").exists()

@@ -27,6 +27,12 @@ PROJECT = """\
   产出指标:
     数量指标:
       - {三级指标: 活动次数, 实施周期指标值: ≥3次, 当年度指标值: 1.50}
+  效益指标:
+    社会效益指标:
+      - {三级指标: 群众获得感, 实施周期指标值: 提高, 当年度指标值: 提高}
+  满意度指标:
+    服务对象满意度指标:
+      - {三级指标: 服务对象满意度, 实施周期指标值: ≥90%, 当年度指标值: ≥90%}
 """
 
 
@@ -99,14 +105,14 @@ BAD_INPUTS = {
     "years_reversed": ("a.yaml", PROJECT.replace("到期年度: 2026", "到期年度: 2023"), 7, "实施周期",
                        "起始年度（2024）晚于到期年度（2023）"),
     "empty_tree": ("a.yaml", PROJECT.split("绩效指标:")[0] + "绩效指标: {}\n", 13, "绩效指标", "绩效指标为空"),
-    "level1_without_level2": ("a.yaml", PROJECT + "  效益指标: {}\n", 13, "绩效指标",
-                              "一级指标「效益指标」下没有二级指标"),
+    "level1_without_level2": ("a.yaml", PROJECT + "  其他指标: {}\n", 13, "绩效指标",
+                              "一级指标「其他指标」下没有二级指标"),
     "xml_illegal": ("a.yaml", PROJECT.replace("项目名称: 测试项目", '项目名称: "测试\\a项目"'), 2, "项目名称",
                     "控制字符 U+0007"),
     "unknown_layout": ("a.yaml", PROJECT.replace("表样: 项目绩效目标表", "表样: 项目绩效表"), 1, "表样",
                        "是否想写「项目绩效目标表」"),
     "not_a_number": ("a.yaml", PROJECT.replace("预算金额: 1000", "预算金额: 1,000元"), 9, "预算金额", "应为数字金额"),
-    "approval_on_plain_form": ("a.yaml", PROJECT + "批复: {意见: 同意}\n", 17, "批复", "没有批复栏"),
+    "approval_on_plain_form": ("a.yaml", PROJECT + "批复: {意见: 同意}\n", 23, "批复", "没有批复栏"),
 }
 
 
@@ -152,7 +158,7 @@ def test_unknown_key_in_shared(tmp_path):
 
 def test_duplicate_key_is_an_error(tmp_path):
     problem = problem_of(write(tmp_path, "a.yaml", PROJECT + "项目名称: 又一个\n"))
-    assert "重复" in problem.message and problem.line == 17
+    assert "重复" in problem.message and problem.line == 23
 
 
 def test_one_bad_form_does_not_stop_the_others(tmp_path):

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__, starter
-from .errors import JixiaoError, OutputError
+from . import __version__, report, starter
+from .checks import ERROR, check_file, check_form
+from .errors import InputError, JixiaoError, OutputError, Problem
 from .layout import render_section
-from .loader import SUFFIXES, FormFile, load
+from .loader import SUFFIXES, FormFile, LoadedForm, load
 from .output import plan, with_suffix, write_atomic
 from .render import document, to_bytes
 from .schema import SCHEMA_FILE, schema_text
@@ -25,6 +27,7 @@ from .writers import FORMATS
 from .writers.pdf import ensure_cjk_font
 
 EXIT_INPUT = 2
+EXIT_WARNINGS = 1
 DEFAULT_FORMATS = "docx,xlsx,pdf"
 
 
@@ -54,8 +57,9 @@ def main() -> None:
               type=click.Path(file_okay=False, path_type=Path), help="输出目录")
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="自定义模板目录：其中的同名文件替换内置模板")
+@click.option("--force", is_flag=True, help="检查发现错误时仍然生成（默认不生成有错误的表）")
 @click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（开发者用）")
-def render(paths: tuple[Path, ...], formats: str, out_dir: Path, templates: Path | None,
+def render(paths: tuple[Path, ...], formats: str, out_dir: Path, templates: Path | None, force: bool,
            debug: bool) -> None:
     """生成表格：PATHS 为输入文件（.yaml/.yml/.json）或含输入文件的文件夹。
 
@@ -65,10 +69,54 @@ def render(paths: tuple[Path, ...], formats: str, out_dir: Path, templates: Path
     console = Console(stderr=True)
     with _guard(console, debug):
         fmts = _parse_formats(formats)
-        outcome = run_render(list(paths), fmts, out_dir, templates, console)
+        outcome = run_render(list(paths), fmts, out_dir, templates, console, force=force)
         _report(console, outcome, out_dir)
         if outcome.errors:
             sys.exit(EXIT_INPUT)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text：按表分组的表格；json：供程序读取")
+@click.option("--strict", is_flag=True, help="有警告也以状态 2 退出（默认：只有警告时退出状态为 1）")
+@click.option("--off", "off", multiple=True, metavar="规则",
+              help="关闭规则，可多次或逗号分隔，如 --off V004,C002（文件中可写 检查: {关闭: [...]})")
+@click.option("--satisfaction-floor", type=click.FloatRange(0, 100), metavar="百分数",
+              help="满意度下限，覆盖文件中的 检查.满意度下限（默认 80）")
+def check(paths: tuple[Path, ...], output_format: str, strict: bool, off: tuple[str, ...],
+          satisfaction_floor: float | None) -> None:
+    """审核表格：完整性、相关性、适当性、可行性的机械检查（规则见 README）。
+
+    Exit status: 0 clean, 1 warnings only (2 with --strict), 2 errors or bad input.
+    """
+    errors_out = Console(stderr=True)
+    with _guard(errors_out, False):
+        outcome = Outcome()
+        rule_ids = [i for item in off for i in item.split(",") if i.strip()]
+        floor = Decimal(str(satisfaction_floor)) if satisfaction_floor is not None else None
+        findings, forms = [], 0
+        for path in _input_files(list(paths), outcome):
+            try:
+                form_file = load(path)
+            except JixiaoError as error:
+                outcome.errors.append(error)
+                continue
+            outcome.errors.extend(form_file.errors)
+            forms += len(form_file.forms)
+            findings += check_file(form_file, rule_ids, floor)
+        input_errors = [line for error in outcome.errors for line in str(error).splitlines()]
+        if output_format == "json":
+            click.echo(report.as_json(forms, findings, input_errors))
+        else:
+            for line in dict.fromkeys(input_errors):
+                errors_out.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+            report.print_text(Console(), forms, findings)
+        counts = report.summary(forms, findings)
+        if outcome.errors or counts["errors"] or (strict and counts["warnings"]):
+            sys.exit(EXIT_INPUT)
+        if counts["warnings"]:
+            sys.exit(EXIT_WARNINGS)
 
 
 @main.command()
@@ -97,8 +145,11 @@ def new(out_dir: Path, force: bool) -> None:
 
 
 def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: Path | None,
-               console: Console | None = None) -> Outcome:
-    """Render every form of every input file; errors are collected, good forms still render."""
+               console: Console | None = None, force: bool = False) -> Outcome:
+    """Render every form of every input file; errors are collected, good forms still render.
+
+    A form with error-level review findings (:mod:`jixiao.checks`) is not rendered unless ``force``.
+    """
     outcome = Outcome()
     if "pdf" in formats:
         ensure_cjk_font()  # stop before writing anything rather than print boxes
@@ -114,20 +165,23 @@ def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: 
         stems: set[str] = set()
         for form_file in files:
             _render_file(form_file, formats, out_dir, templates, outcome, stems,
-                         lambda n=1: progress.advance(task, n))
+                         lambda n=1: progress.advance(task, n), force)
     return outcome
 
 
 def _render_file(form_file: FormFile, formats: list[str], out_dir: Path, templates: Path | None,
-                 outcome: Outcome, stems: set[str], advance) -> None:
+                 outcome: Outcome, stems: set[str], advance, force: bool) -> None:
     outcome.errors.extend(form_file.errors)
     stem = _unique_stem(form_file.path.stem, stems)
     forms = [loaded.form for loaded in form_file.forms]
     paths = plan(out_dir, stem, [f.display_name for f in forms],
                  [loaded.index for loaded in form_file.forms], form_file.count)
     sections = []
-    for form, base in zip(forms, paths.forms, strict=True):
+    for loaded, base in zip(form_file.forms, paths.forms, strict=True):
+        form = loaded.form
         try:
+            if not force:
+                _refuse_errors(loaded, form_file)
             section = render_section(form, templates)
             doc = document(form, templates, sections=[section])
             outputs = {fmt: to_bytes(doc, fmt) for fmt in formats}  # all formats, then write
@@ -148,6 +202,13 @@ def _render_file(form_file: FormFile, formats: list[str], out_dir: Path, templat
         else:
             outcome.notes.append(f"{form_file.path} 有表格出错，未生成合并文件 {paths.combined.name}.*")
             advance(len(formats))
+
+
+def _refuse_errors(loaded: LoadedForm, form_file: FormFile) -> None:
+    findings = check_form(loaded, form_file, severities=(ERROR,))
+    if findings:
+        raise InputError(*[Problem(f"[{f.rule}] {f.message}（检查发现错误，未生成这张表；确需生成请加 --force）",
+                                   f.file, f.line, f.field) for f in findings])
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -60,6 +60,15 @@ class LoadedForm:
     form: AnyForm
     index: int  # 1-based position in the file
     line: int | None
+    located: "_Located | None" = field(default=None, repr=False, compare=False)
+
+    def line_of(self, path: tuple) -> int | None:
+        """The source line of a field path of this form (its own line when unknown)."""
+        return self.located.line_of(path) if self.located else self.line
+
+    def describe(self, path: tuple) -> str:
+        """The field path for people: 表单第3项 › 绩效指标 › …"""
+        return self.located.describe(path) if self.located else " › ".join(map(str, path))
 
 
 @dataclass
@@ -92,7 +101,7 @@ def load(path: str | Path) -> FormFile:
     for i, item in enumerate(items, start=1):
         located = _Located(path, item, shared, item_base + ((i,) if item_base else ()))
         try:
-            result.forms.append(LoadedForm(_validate(located), i, located.line_of(())))
+            result.forms.append(LoadedForm(_validate(located), i, located.line_of(()), located))
         except InputError as error:
             result.errors.append(error)
     return result

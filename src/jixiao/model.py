@@ -135,6 +135,14 @@ class KeyTask(_Model):
     target: Text = Field("", alias="期望达到的目标")
 
 
+class CheckSettings(_Model):
+    """检查: how ``jixiao check`` reviews this form (or, under 公共, every form of the file)."""
+
+    off: list[str] = Field(default_factory=list, alias="关闭", description="不做的检查规则编号，如 [V004]")
+    satisfaction_floor: Decimal = Field(Decimal(80), ge=0, le=100, alias="满意度下限",
+                                        description="满意度指标值的下限（百分数），默认 80")
+
+
 @dataclass(frozen=True)
 class IndicatorRow:
     """One printed row of the indicator table; a group name is set only on the row that starts it."""
@@ -156,6 +164,8 @@ class _FormBase(_Model):
         None, alias="指标体系", description="2015（成本指标为产出的二级）或 2021（成本指标为一级）；不写时自动判断")
     show_empty: bool = Field(True, alias="打印空二级指标",
                              description="是否补齐并打印没有三级指标的标准二级指标行（发布的表样都打印）")
+    checks: CheckSettings = Field(default_factory=CheckSettings, alias="检查",
+                                  description="jixiao check 的设置：关闭的规则、满意度下限")
 
     DEFAULT_TITLE: ClassVar[str] = ""
 
