@@ -12,10 +12,9 @@ from click.testing import CliRunner
 
 from jixiao.cli import main
 
-from .conftest import SAMPLES, write
+from .conftest import PROJECT, SAMPLES, write
 from .test_checks import BREAKS
-from .test_checks import PROJECT as CLEAN
-from .test_loader import BAD_INPUTS, PROJECT
+from .test_loader import BAD_INPUTS
 
 
 def run(*args: str):
@@ -128,9 +127,9 @@ def test_a_broken_template_is_reported_once_with_file_and_line(tmp_path):
 
 
 def test_check_exit_status_follows_the_worst_finding(tmp_path):
-    clean = write(tmp_path, "clean.yaml", CLEAN)
-    warned = write(tmp_path, "warned.yaml", CLEAN.replace("当年度指标值: 4次}", "当年度指标值: 4}"))
-    wrong = write(tmp_path, "wrong.yaml", CLEAN.replace(*BREAKS["C003"][1:]))
+    clean = write(tmp_path, "clean.yaml", PROJECT)
+    warned = write(tmp_path, "warned.yaml", PROJECT.replace("当年度指标值: 4次}", "当年度指标值: 4}"))
+    wrong = write(tmp_path, "wrong.yaml", PROJECT.replace(*BREAKS["C003"][1:]))
     assert run("check", str(clean)).exit_code == 0
     result = run("check", str(warned))
     assert result.exit_code == 1 and "V002" in result.output and "1 个警告" in result.output
@@ -152,7 +151,7 @@ def test_check_json_and_bad_input(tmp_path):
 
 
 def test_render_refuses_a_form_with_errors_unless_forced(tmp_path):
-    wrong = write(tmp_path, "wrong.yaml", CLEAN.replace(*BREAKS["C003"][1:]))
+    wrong = write(tmp_path, "wrong.yaml", PROJECT.replace(*BREAKS["C003"][1:]))
     out = tmp_path / "out"
     result = run("render", str(wrong), "-f", "docx", "-o", str(out))
     assert result.exit_code == 2 and "[C003]" in result.output and "--force" in result.output

@@ -8,32 +8,7 @@ import pytest
 
 from jixiao import InputError, load
 
-from .conftest import write
-
-PROJECT = """\
-表样: 项目绩效目标表
-项目名称: 测试项目
-项目类型: 其他运转类
-项目等级: 二级项目
-主管部门: 某办公室
-用款单位: 某办公室
-实施周期: {起始年度: 2024, 到期年度: 2026}
-预算年度: 2025
-预算金额: 1000
-总体绩效目标:
-  实施周期总目标: 总目标
-  年度目标: 年度目标
-绩效指标:
-  产出指标:
-    数量指标:
-      - {三级指标: 活动次数, 实施周期指标值: ≥3次, 当年度指标值: 1.50}
-  效益指标:
-    社会效益指标:
-      - {三级指标: 群众获得感, 实施周期指标值: 提高, 当年度指标值: 提高}
-  满意度指标:
-    服务对象满意度指标:
-      - {三级指标: 服务对象满意度, 实施周期指标值: ≥90%, 当年度指标值: ≥90%}
-"""
+from .conftest import PROJECT, write
 
 
 def problem_of(path):
@@ -47,8 +22,8 @@ def problem_of(path):
 
 
 def test_a_form_loads_and_keeps_values_as_typed(tmp_path):
-    form = load(write(tmp_path, "a.yaml", PROJECT)).all_forms()[0]
-    assert form.name == "测试项目" and form.amount == Decimal("1000")
+    form = load(write(tmp_path, "a.yaml", PROJECT.replace("当年度指标值: 4次}", "当年度指标值: 1.50}"))).all_forms()[0]
+    assert form.name == "测试项目" and form.amount == Decimal("100000")
     assert form.indicators["产出指标"]["数量指标"][0].annual_value == "1.50"  # not 1.5
 
 
@@ -84,10 +59,11 @@ def test_json_gives_the_same_model_as_yaml(tmp_path):
 
     from ruamel.yaml import YAML
 
-    data = YAML(typ="safe").load(PROJECT)
+    text = PROJECT.replace("当年度指标值: 4次}", "当年度指标值: 1.50}")
+    data = YAML(typ="safe").load(text)
     data["绩效指标"]["产出指标"]["数量指标"][0]["当年度指标值"] = "1.50"
     from_json = load(write(tmp_path, "a.json", json.dumps(data, ensure_ascii=False))).all_forms()[0]
-    from_yaml = load(write(tmp_path, "a.yaml", PROJECT)).all_forms()[0]
+    from_yaml = load(write(tmp_path, "a.yaml", text)).all_forms()[0]
     assert from_json == from_yaml
 
 
@@ -104,15 +80,15 @@ BAD_INPUTS = {
                    "实施周期 › 起始年度", "应为整数"),
     "years_reversed": ("a.yaml", PROJECT.replace("到期年度: 2026", "到期年度: 2023"), 7, "实施周期",
                        "起始年度（2024）晚于到期年度（2023）"),
-    "empty_tree": ("a.yaml", PROJECT.split("绩效指标:")[0] + "绩效指标: {}\n", 13, "绩效指标", "绩效指标为空"),
-    "level1_without_level2": ("a.yaml", PROJECT + "  其他指标: {}\n", 13, "绩效指标",
+    "empty_tree": ("a.yaml", PROJECT.split("绩效指标:")[0] + "绩效指标: {}\n", 11, "绩效指标", "绩效指标为空"),
+    "level1_without_level2": ("a.yaml", PROJECT + "  其他指标: {}\n", 11, "绩效指标",
                               "一级指标「其他指标」下没有二级指标"),
     "xml_illegal": ("a.yaml", PROJECT.replace("项目名称: 测试项目", '项目名称: "测试\\a项目"'), 2, "项目名称",
                     "控制字符 U+0007"),
     "unknown_layout": ("a.yaml", PROJECT.replace("表样: 项目绩效目标表", "表样: 项目绩效表"), 1, "表样",
                        "是否想写「项目绩效目标表」"),
-    "not_a_number": ("a.yaml", PROJECT.replace("预算金额: 1000", "预算金额: 1,000元"), 9, "预算金额", "应为数字金额"),
-    "approval_on_plain_form": ("a.yaml", PROJECT + "批复: {意见: 同意}\n", 23, "批复", "没有批复栏"),
+    "not_a_number": ("a.yaml", PROJECT.replace("预算金额: 100000", "预算金额: 1,000元"), 9, "预算金额", "应为数字金额"),
+    "approval_on_plain_form": ("a.yaml", PROJECT + "批复: {意见: 同意}\n", 27, "批复", "没有批复栏"),
 }
 
 
@@ -136,11 +112,11 @@ def test_missing_path(tmp_path):
 
 def test_field_path_names_the_form_in_a_file_of_many(tmp_path):
     text = ("公共: {表样: 项目绩效目标表}\n表单:\n  - " + PROJECT.replace("\n", "\n    ").rstrip()
-            .replace("当年度指标值: 1.50}", "当年度值: 1}") + "\n")
+            .replace("当年度指标值: 4次}", "当年度值: 4次}") + "\n")
     problem = problem_of(write(tmp_path, "m.yaml", text))
     assert problem.field == "表单第1项 › 绩效指标 › 产出指标 › 数量指标 › 第1项 › 当年度值"
     assert "是否想写「当年度指标值」" in problem.message
-    assert problem.line == 18
+    assert problem.line == 16
 
 
 def test_shared_value_error_points_at_its_line_in_shared(tmp_path):
@@ -158,12 +134,12 @@ def test_unknown_key_in_shared(tmp_path):
 
 def test_duplicate_key_is_an_error(tmp_path):
     problem = problem_of(write(tmp_path, "a.yaml", PROJECT + "项目名称: 又一个\n"))
-    assert "重复" in problem.message and problem.line == 23
+    assert "重复" in problem.message and problem.line == 27
 
 
 def test_one_bad_form_does_not_stop_the_others(tmp_path):
     good = "\n    ".join(PROJECT.splitlines())
-    bad = good.replace("预算金额: 1000", "预算金额: 很多")
+    bad = good.replace("预算金额: 100000", "预算金额: 很多")
     loaded = load(write(tmp_path, "m.yaml", f"表单:\n  - {good}\n  - {bad}\n  - {good}\n"))
     assert [f.index for f in loaded.forms] == [1, 3] and len(loaded.errors) == 1
     assert loaded.errors[0].problems[0].field == "表单第2项 › 预算金额"

@@ -7,8 +7,7 @@ import pytest
 from jixiao import OutputError, load, render_to_path
 from jixiao.output import plan, safe_name, write_atomic
 
-from .conftest import SAMPLES, write
-from .test_loader import PROJECT
+from .conftest import PROJECT, SAMPLES, write
 
 
 def test_names_are_safe_on_windows_and_linux():

@@ -13,9 +13,8 @@ from docx.oxml.ns import qn
 from jixiao import load, render
 from jixiao.writers.xlsx import sheet_name
 
-from .conftest import SAMPLES, sample_forms, write
+from .conftest import PROJECT, SAMPLES, sample_forms, write
 from .readback import docx_text, squash, xlsx_raw_borders
-from .test_loader import PROJECT
 
 HOUJIE = SAMPLES / "houjie-party-office-2026-department-approval.yaml"
 WANGNIUDUN = SAMPLES / "wangniudun-union-2024-project-approval.yaml"
