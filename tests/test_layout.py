@@ -8,7 +8,8 @@ import pytest
 from docx import Document
 
 from jixiao import TemplateError, render
-from jixiao.layout import builtin_templates, paragraphs
+from jixiao.layout import builtin_templates
+from jixiao.model import paragraphs
 
 from .conftest import SAMPLES, sample_forms
 

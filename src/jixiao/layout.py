@@ -12,8 +12,6 @@ built-in template of the same name.
 
 from __future__ import annotations
 
-import html
-import re
 import traceback
 from functools import lru_cache
 from pathlib import Path
@@ -22,12 +20,9 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import TemplateError
-from .model import AnyForm, DepartmentForm, format_amount, unit_suffix
+from .model import AnyForm, DepartmentForm, format_amount, paragraphs, unit_suffix
 
 DOCUMENT_TEMPLATE = "document.html.j2"
-_P_BLOCK = r"\s*<p>((?:(?!</?p>).)*)</p>\s*"  # a <p> block with no <p> inside
-_P_BLOCKS = re.compile(_P_BLOCK, re.S | re.I)
-_ALL_P_BLOCKS = re.compile(f"(?:{_P_BLOCK})+", re.S | re.I)
 
 
 def builtin_templates() -> Path:
@@ -39,18 +34,6 @@ def builtin_templates() -> Path:
 def template_name(form: AnyForm) -> str:
     """The template of a form's layout; the approval variants share their form's template."""
     return "department.html.j2" if isinstance(form, DepartmentForm) else "project.html.j2"
-
-
-def paragraphs(text: str) -> list[str]:
-    """Split cell text into paragraphs: ``<p>…</p>`` blocks of the source systems, or lines.
-
-    Only a text made wholly of ``<p>`` blocks is read as paragraphs (their entities decoded); any other
-    markup stays as the characters typed.
-    """
-    if _ALL_P_BLOCKS.fullmatch(text):
-        return [html.unescape(block).strip() for block in _P_BLOCKS.findall(text)]
-    lines = [line.strip() for line in text.splitlines()]
-    return [line for line in lines if line] or [""]
 
 
 @lru_cache(maxsize=8)

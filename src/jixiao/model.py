@@ -18,6 +18,7 @@ files, templates or output formats.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,11 +32,29 @@ from . import frameworks
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+_P_BLOCK = r"\s*<p>((?:(?!</?p>).)*)</p>\s*"  # a <p> block with no <p> inside
+_P_BLOCKS = re.compile(_P_BLOCK, re.S | re.I)
+_ALL_P_BLOCKS = re.compile(f"(?:{_P_BLOCK})+", re.S | re.I)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split cell text into paragraphs: ``<p>…</p>`` blocks of the source systems, or lines.
+
+    Only a text made wholly of ``<p>`` blocks is read as paragraphs (their entities decoded); any other
+    markup stays as the characters typed.
+    """
+    if _ALL_P_BLOCKS.fullmatch(text):
+        return [html.unescape(block).strip() for block in _P_BLOCKS.findall(text)]
+    lines = [line.strip() for line in text.splitlines()]
+    return [line for line in lines if line] or [""]
+
+
 def _clean(text: str) -> str:
     bad = _XML_ILLEGAL.search(text)
     if bad:
         raise ValueError(f"含有 Word/Excel 无法保存的控制字符 U+{ord(bad.group()):04X}，请删除该字符")
-    return text.strip()
+    # Kept as its printed paragraphs, one a line: "<p>a</p><p>b</p>" and "a\nb" are the same form.
+    return "\n".join(paragraphs(text.strip()))
 
 
 Text = Annotated[str, AfterValidator(_clean)]
