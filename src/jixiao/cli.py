@@ -15,9 +15,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__, report, starter
+from . import __version__, importer, report, starter
 from .checks import ERROR, check_file, check_form
 from .errors import InputError, JixiaoError, OutputError, Problem
+from .importer import emit
 from .layout import render_section
 from .loader import SUFFIXES, FormFile, LoadedForm, load
 from .output import plan, with_suffix, write_atomic
@@ -119,6 +120,46 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, off: tuple[
             sys.exit(EXIT_WARNINGS)
 
 
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="写入的输入文件（.yaml 或 .json），不写则把 YAML 打印到标准输出")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件")
+def import_(paths: tuple[Path, ...], output: Path | None, force: bool) -> None:
+    """导入已有的表格：XLSX、DOCX、PDF 或 PDF 提取的文本（.txt）→ 一个可编辑的输入文件。
+
+    Reads last year's forms back into the input file that `jixiao render` takes.
+    """
+    console = Console(stderr=True)
+    with _guard(console, False):
+        if output is not None and output.exists() and not force:
+            raise OutputError.at("输出文件已存在（可能有你的修改）：加 --force 覆盖，或换一个文件名", output)
+        if output is not None and output.suffix.lower() not in (".yaml", ".yml", ".json"):
+            raise OutputError.at("输出文件应以 .yaml 或 .json 结尾", output)
+        outcome, result = Outcome(), importer.Imported()
+        for path in _input_files(list(paths), outcome, importer.SUFFIXES):
+            try:
+                importer.import_file(path, into=result)
+            except JixiaoError as error:
+                outcome.errors.append(error)
+        for warning in result.warnings:
+            console.print(f"[yellow]警告[/]：{warning}", highlight=False, soft_wrap=True)
+        if result.forms:
+            source = "、".join(str(p) for p in paths)
+            if output is not None and output.suffix.lower() == ".json":
+                text = emit.to_json(result.forms)
+            else:
+                text = emit.to_yaml(result.forms, source)
+            if output is None:
+                click.echo(text, nl=False)
+            else:
+                write_atomic(output, text.encode("utf-8"))
+        _report(console, outcome, None, f"已导入 {len(result.forms)} 张表" + (f"到 {output}" if output else "")
+                + (f"；{len(result.warnings)} 条警告，请核对" if result.warnings else ""))
+        if outcome.errors:
+            sys.exit(EXIT_INPUT)
+
+
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help=f"写入文件（如 {SCHEMA_FILE}），不写则打印到标准输出")
@@ -216,13 +257,13 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _input_files(paths: list[Path], outcome: Outcome) -> list[Path]:
+def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(sorted(p for p in path.iterdir() if p.is_file()
-                                and p.suffix.lower() in SUFFIXES and not p.name.endswith(".schema.json")))
-        elif path.exists() or path.suffix.lower() in SUFFIXES:
+                                and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json")))
+        elif path.exists() or path.suffix.lower() in suffixes:
             found.append(path)  # a missing file is reported by load() in Chinese
         else:
             outcome.errors.append(JixiaoError.at("文件不存在，请检查路径", path))
@@ -252,15 +293,16 @@ def _progress(console: Console | None) -> Progress:
                     disable=console is None or not console.is_terminal)
 
 
-def _report(console: Console, outcome: Outcome, out_dir: Path) -> None:
+def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: str | None = None) -> None:
     lines = [line for error in outcome.errors for line in str(error).splitlines()]
     for line in dict.fromkeys(lines):  # a template error met by every form is said once
         console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
     for note in outcome.notes:
         console.print(f"[yellow]注意[/]：{note}", highlight=False, soft_wrap=True)
-    summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
-    if outcome.errors:
-        summary += f"；{len(outcome.errors)} 处错误，出错的表未生成"
+    if summary is None:
+        summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
+        if outcome.errors:
+            summary += f"；{len(outcome.errors)} 处错误，出错的表未生成"
     console.print(summary, highlight=False)
 
 

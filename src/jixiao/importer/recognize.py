@@ -28,6 +28,9 @@ PROJECT_FIELDS = ("项目名称", "项目类型", "项目等级", "主管部门"
 BUDGET_FIELDS = ("基本支出", "项目支出", "财政拨款", "其他资金", "财政专项资金", "其他事业发展性支出",
                  "市本级使用资金", "拟用于对下转移支付资金")
 BUDGET_HEADINGS = ("部门预算支出", "收入来源", "事业发展性支出", "按预算级次划分")
+TASK_COLUMNS = ("名称", "主要实施内容", "拟投入的资金", "期望达到的目标")
+VALUE_LABELS = set(PROJECT_FIELDS + BUDGET_FIELDS + BUDGET_HEADINGS) | {"起始年度", "到期年度", "财政供养人员数",
+                                                                       "下属二级单位数", "部门名称"}
 LEVEL1_NAMES = {norm(level1) for levels in STANDARD.values() for level1 in levels}
 LEVEL2_OF = {norm(level2): norm(level1) for levels in STANDARD.values()
              for level1, names in levels.items() for level2 in names}
@@ -81,18 +84,36 @@ def recognize(rows: list[Row]) -> Recognized:
     return Recognized(forms, unplaced)
 
 
+def _is_title(texts: list[tuple[int, Cell]]) -> bool:
+    """A title: one short text at the left edge (a 三级 or a value never stands there)."""
+    position, cell = texts[0]
+    return len(texts) == 1 and position <= 1 and len(cell.text) <= 40 and bool(TITLE.search(cell.text))
+
+
 def _starts_form(texts: list[tuple[int, Cell]], first: str, current: Found | None) -> bool:
-    if len(texts) == 1 and len(first) <= 40 and TITLE.search(first) and not (current and current.mode == "goals"):
+    if current is not None and current.mode == "goals" and current.columns.get("next"):
+        return False  # the goal text that is due, whatever it says
+    if _is_title(texts):
         return current is None or bool(current.data) or current.title is not None
-    if first in ("项目名称", "部门名称"):
+    if first in ("项目名称", "部门名称") and texts[0][0] <= 1:
         return current is None or first in current.data
     return False
 
 
 def _read_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
+    """Place one row. The section being read decides first: inside the indicator or task table a cell
+    that happens to read like a label (a value "市本级使用资金") is still data."""
     position, cell = texts[0]
     first = cell.text
-    if len(texts) == 1 and TITLE.search(first) and form.title is None and not form.data and form.mode != "goals":
+    if form.mode == "goals" and form.columns.get("next") and first != "绩效指标":
+        _goals(form, texts)
+    elif form.mode == "tasks" and first != "绩效指标" and not first.startswith("其他需完成的任务"):
+        _tasks(form, row, texts)
+    elif position <= 1 and "批复意见" in first:
+        _approval(form, row, texts)
+    elif form.mode == "indicators":
+        _indicators(form, row, texts)
+    elif _is_title(texts) and form.title is None and not form.data:
         form.title = first
         _use(form, cell)
     elif YEAR_LINE.match(first) and len(texts) == 1:
@@ -115,24 +136,20 @@ def _read_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
         _amount(form, row, texts)
     elif first == "基本信息":
         _basic_info(form, row, texts)
-    elif first == "预算整体情况" or any(c.text in BUDGET_FIELDS + BUDGET_HEADINGS for _, c in texts):
+    elif first == "预算整体情况" or form.mode == "budget" and first in BUDGET_FIELDS + BUDGET_HEADINGS:
         _budget(form, row, texts)
     elif first == "总体绩效目标":
         _overall(form, row, texts)
-    elif first == "年度重点工作任务" or form.mode == "tasks" and not _is_label(first):
+    elif first == "年度重点工作任务":
         _tasks(form, row, texts)
     elif first.startswith("其他需完成的任务"):
         form.mode = None
         form.data["其他需完成的任务"] = _next_text(row, position)
         _use(form, cell, row.cells[position + 1] if position + 1 < len(row.cells) else None)
-    elif first == "绩效指标" or form.mode == "indicators":
+    elif first == "绩效指标":
         _indicators(form, row, texts)
     elif form.mode == "goals":
         _goals(form, texts)
-
-
-def _is_label(text: str) -> bool:
-    return text.startswith("其他需完成的任务") or text in ("绩效指标", "总体绩效目标") or "批复意见" in text
 
 
 def _use(form: Found, *cells: Cell | None) -> None:
@@ -140,13 +157,15 @@ def _use(form: Found, *cells: Cell | None) -> None:
 
 
 def _next(row: Row, position: int) -> tuple[int, Cell] | None:
-    """The cell after ``position``: the next position in a grid, the next text in extracted text."""
+    """The value after the label at ``position``: the next cell with text, unless that is another label.
+
+    Hand-made forms leave empty cells between a label and its value; a blank value is followed
+    directly by the next label (财政专项资金 | | 市本级使用资金).
+    """
     for i in range(position + 1, len(row.cells)):
         cell = row.cells[i]
-        if cell is None:
-            continue
-        if row.grid or cell.text.strip():
-            return i, cell
+        if cell is not None and cell.text.strip():
+            return None if cell.text in VALUE_LABELS else (i, cell)
     return None
 
 
@@ -234,7 +253,7 @@ def _basic_info(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
 
 
 def _budget(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
-    form.department, form.mode = True, None
+    form.department, form.mode = True, "budget"
     budget = form.data.setdefault("预算整体情况", {})
     for i, cell in texts:
         if cell.text == "预算整体情况" or cell.text in BUDGET_HEADINGS:
@@ -260,7 +279,7 @@ def _tasks(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
         form.mode = "tasks"
         form.columns = {}
         for i, cell in texts:
-            key = next((k for k in ("名称", "主要实施内容", "拟投入的资金", "期望达到的目标") if cell.text.startswith(k)), None)
+            key = next((k for k in TASK_COLUMNS if cell.text.startswith(k)), None)
             if key:
                 form.columns[key] = i
                 unit = UNIT_LABEL.search(cell.text)
@@ -300,10 +319,11 @@ def _indicators(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
         return
     if form.mode != "indicators":
         return
-    _indicator_row(form, texts)
+    _indicator_row(form, texts, shifted=not row.grid)
 
 
-def _indicator_row(form: Found, texts: list[tuple[int, Cell]]) -> None:
+def _indicator_row(form: Found, texts: list[tuple[int, Cell]], shifted: bool) -> None:
+    """One row of the indicator table; ``shifted`` for extracted text, whose cells may sit a column off."""
     cols = form.columns
     tree = form.data.setdefault("绩效指标", {})
     level1 = level2 = name = None
@@ -311,12 +331,14 @@ def _indicator_row(form: Found, texts: list[tuple[int, Cell]]) -> None:
     for i, cell in texts:
         if i >= cols["period"]:
             values.append((i, cell.text))
-        elif i == cols["l3"] or (i < cols["l1"] and norm(cell.text) not in LEVEL1_NAMES):
+        elif i == cols["l3"] or (shifted and i < cols["l1"] and norm(cell.text) not in LEVEL1_NAMES):
             name = cell.text  # a 三级, or one the extractor shifted left
-        elif i == cols["l2"] or (i == cols["l1"] and _is_level2(form, cell.text)):
+        elif i == cols["l2"] or (shifted and i == cols["l1"] and _is_level2(form, cell.text)):
             level2 = cell.text
-        else:
+        elif i == cols["l1"]:
             level1 = cell.text
+        else:
+            continue  # left of the table: not placed, reported
         _use(form, cell)
     if level1:
         form.level1, form.level2 = level1, None

@@ -18,6 +18,7 @@ from ..errors import InputError
 SUFFIXES = (".xlsx", ".docx", ".pdf", ".txt")
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _STRAY_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+LINE_HEIGHT = 1.35  # templates/style.css: a wrapped line; a paragraph adds 3pt more
 _PAGE_NUMBER = re.compile(r"^第\s*\d+\s*页[，,]?\s*(共\s*\d+\s*页)?$")
 
 
@@ -138,14 +139,20 @@ def _pdf(path: Path) -> list[Row]:
 
 
 def _pdf_page(page, number: int) -> list[Row]:
-    tables = page.find_tables()
+    finder = page.debug_tablefinder()  # the table finder, with every ruled cell it found
+    tables = finder.tables
     placed: list[tuple[float, Row]] = []
     for table in tables:
         for row in table.rows:
             cells = tuple(None if box is None else Cell(_pdf_cell_text(page, box), f"第 {number} 页")
                           for box in row.cells)
             placed.append((row.bbox[1], Row(cells)))
-    inside = [t.bbox for t in tables]
+    # pdfplumber drops a table of one cell, such as an approval row alone at the top of a page
+    in_tables = {box for table in tables for box in table.cells}
+    lone = [box for box in finder.cells if box not in in_tables]
+    for box in lone:
+        placed.append((box[1], Row((Cell(_pdf_cell_text(page, box), f"第 {number} 页"),))))
+    inside = [t.bbox for t in tables] + lone
     outside = [w for w in page.extract_words(keep_blank_chars=True, use_text_flow=True)
                if not any(x0 <= w["x0"] and w["x1"] <= x1 and top <= w["top"] and w["bottom"] <= bottom
                           for x0, top, x1, bottom in inside)]
@@ -181,12 +188,11 @@ def _pdf_cell_text(page, box) -> str:
     if not lines:
         return ""
     tops = [line[0]["top"] for line in lines]
-    pitches = [b - a for a, b in zip(tops, tops[1:])]
-    normal = min(pitches) if pitches else 0
+    pitches = [b - a for a, b in zip(tops, tops[1:], strict=False)]
     text = "".join(c["text"] for c in sorted(lines[0], key=lambda c: c["x0"]))
-    for pitch, line in zip(pitches, lines[1:]):
+    for pitch, line in zip(pitches, lines[1:], strict=True):
         part = "".join(c["text"] for c in sorted(line, key=lambda c: c["x0"]))
-        if pitch > normal * 1.15:
+        if pitch > line[0]["size"] * LINE_HEIGHT * 1.1:
             text += "\n"  # a paragraph break: the renderer puts space between paragraphs
         text += part  # a wrapped line; a space it wrapped at is kept (white-space: pre-wrap)
     return text.strip()
