@@ -123,13 +123,11 @@ def _read_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
     elif OFFICE_LINE.match(first) and len(texts) == 1:
         form.data.setdefault("批复", {})["批复单位"] = OFFICE_LINE.match(first).group(1).strip()
         _use(form, cell)
-    elif "批复意见" in first:
-        _approval(form, row, texts)
     elif first in PROJECT_FIELDS:
-        _put(form, first, _next_text(row, position), cell, row, position)
+        _put(form, first, row, position)
     elif first == "部门名称":
         form.department = True
-        _put(form, first, _next_text(row, position), cell, row, position)
+        _put(form, first, row, position)
     elif first == "实施周期":
         _period(form, row, texts)
     elif AMOUNT_LABEL.match(first):
@@ -144,8 +142,7 @@ def _read_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
         _tasks(form, row, texts)
     elif first.startswith("其他需完成的任务"):
         form.mode = None
-        form.data["其他需完成的任务"] = _next_text(row, position)
-        _use(form, cell, row.cells[position + 1] if position + 1 < len(row.cells) else None)
+        _put(form, "其他需完成的任务", row, position)
     elif first == "绩效指标":
         _indicators(form, row, texts)
     elif form.mode == "goals":
@@ -169,15 +166,11 @@ def _next(row: Row, position: int) -> tuple[int, Cell] | None:
     return None
 
 
-def _next_text(row: Row, position: int) -> str:
+def _put(form: Found, key: str, row: Row, position: int) -> None:
+    """Set ``key`` to the value after the label at ``position`` (blank when there is none)."""
     found = _next(row, position)
-    return found[1].text if found else ""
-
-
-def _put(form: Found, key: str, value: str, label: Cell, row: Row, position: int) -> None:
-    form.data[key] = value
-    found = _next(row, position)
-    _use(form, label, found[1] if found else None)
+    form.data[key] = found[1].text if found else ""
+    _use(form, row.cells[position], found[1] if found else None)
 
 
 def _period(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
