@@ -305,3 +305,15 @@ def test_a_form_made_by_hand_in_word(tmp_path):
     assert form.goals.overall == "招聘社工2人。" and form.approval.heading == "某分局批复意见"
     assert list(form.indicators["产出指标"]) == ["数量指标", "成本指标"]
     assert form.approval.opinion == "经审核，基本符合要求。"
+
+
+def test_an_incomplete_form_is_still_imported_with_chinese_warnings(tmp_path):
+    path = tmp_path / "半张.xlsx"
+    book = openpyxl.Workbook()
+    for row in (["项目绩效目标表"], ["项目名称", "甲"], ["主管部门", "乙"]):
+        book.active.append(row)
+    book.save(path)
+    result = import_file(path)
+    assert result.forms[0]["项目名称"] == "甲" and result.models == [None]
+    assert f"{path}：第 1 张表（始于工作表「Sheet」A1）：预算年度：缺少必填字段「预算年度」。导入的文件需要补充后才能生成" \
+        in result.warnings

@@ -106,12 +106,11 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, off: tuple[
             outcome.errors.extend(form_file.errors)
             forms += len(form_file.forms)
             findings += check_file(form_file, rule_ids, floor)
-        input_errors = [line for error in outcome.errors for line in str(error).splitlines()]
         if output_format == "json":
+            input_errors = [line for error in outcome.errors for line in str(error).splitlines()]
             click.echo(report.as_json(forms, findings, input_errors))
         else:
-            for line in dict.fromkeys(input_errors):
-                errors_out.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+            _print_errors(errors_out, outcome.errors)
             report.print_text(Console(), forms, findings)
         counts = report.summary(forms, findings)
         if outcome.errors or counts["errors"] or (strict and counts["warnings"]):
@@ -293,10 +292,14 @@ def _progress(console: Console | None) -> Progress:
                     disable=console is None or not console.is_terminal)
 
 
-def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: str | None = None) -> None:
-    lines = [line for error in outcome.errors for line in str(error).splitlines()]
+def _print_errors(console: Console, errors: list[JixiaoError]) -> None:
+    lines = [line for error in errors for line in str(error).splitlines()]
     for line in dict.fromkeys(lines):  # a template error met by every form is said once
         console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+
+
+def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: str | None = None) -> None:
+    _print_errors(console, outcome.errors)
     for note in outcome.notes:
         console.print(f"[yellow]注意[/]：{note}", highlight=False, soft_wrap=True)
     if summary is None:
@@ -319,8 +322,7 @@ class _guard:
         if error is None or isinstance(error, (SystemExit, KeyboardInterrupt)) or self.debug:
             return False
         if isinstance(error, JixiaoError):
-            for line in str(error).splitlines():
-                self.console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+            _print_errors(self.console, [error])
             sys.exit(EXIT_INPUT)
         self.console.print(f"[bold red]内部错误[/]：{type(error).__name__}: {error}。"
                            "请加 --debug 重新运行，并把输出报告给开发者。", highlight=False, soft_wrap=True)

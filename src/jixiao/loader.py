@@ -261,7 +261,14 @@ def _validate(located: _Located) -> AnyForm:
     try:
         return cls.model_validate(located.merged(cls))
     except ValidationError as error:
-        raise InputError(*[_problem(located, cls, e) for e in _explained(cls, error)]) from None
+        raise InputError(*[Problem(message, str(located.path), located.line_of(loc), located.describe(loc) or None)
+                           for loc, message in explain(cls, error)]) from None
+
+
+def explain(cls: type[BaseModel], error: ValidationError) -> list[tuple[tuple, str]]:
+    """(field path, Chinese message) of each problem of a failed validation of ``cls``."""
+    located = [(tuple(k for k in e["loc"] if k != "[key]"), e) for e in _explained(cls, error)]
+    return [(loc, _message(cls, e, loc)) for loc, e in located]
 
 
 def _explained(cls: type[BaseModel], error: ValidationError) -> list[dict]:
@@ -285,12 +292,6 @@ def _layout_message(layout: Any) -> str:
     hint = difflib.get_close_matches(str(layout), list(FORM_CLASSES), n=1, cutoff=0.3)
     also = f"。是否想写「{hint[0]}」？" if hint else ""
     return f"未知的表样「{layout}」{also}可选：{choices}"
-
-
-def _problem(located: _Located, cls: type[BaseModel], error: dict) -> Problem:
-    loc = tuple(k for k in error["loc"] if k != "[key]")
-    return Problem(_message(cls, error, loc), str(located.path), located.line_of(loc),
-                   located.describe(loc) or None)
 
 
 def _message(cls: type[BaseModel], error: dict, loc: tuple) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import InputError
+from ..loader import explain
 from ..model import FORM_CLASSES, AnyForm
 from . import sources
 from .recognize import recognize, to_input
@@ -50,9 +51,10 @@ def _validate(data: dict, path: Path, number: int, start: str, warnings: list[st
     try:
         return FORM_CLASSES[data["表样"]].model_validate(data)
     except ValidationError as error:
-        for problem in error.errors(include_url=False):
-            where = " › ".join(str(k) for k in problem["loc"])
-            warnings.append(f"{path}：第 {number} 张表（始于{start}）：{where} 不完整或有误（{problem['msg']}），"
+        cls = FORM_CLASSES[data["表样"]]
+        for loc, message in explain(cls, error):
+            where = " › ".join(f"第{k + 1}项" if isinstance(k, int) else str(k) for k in loc)
+            warnings.append(f"{path}：第 {number} 张表（始于{start}）：{where}：{message}。"
                             "导入的文件需要补充后才能生成")
         return None
 
