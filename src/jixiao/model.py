@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from . import frameworks
 
@@ -59,7 +59,22 @@ def _clean(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_clean)]
 Year = Annotated[int, Field(ge=1900, le=9999)]
-Amount = Annotated[Decimal, Field(allow_inf_nan=False)]
+# An amount as typed or copied from Excel: 517200, 137.34, "1,172.47", "998,550.00". Commas must group
+# thousands; anything else ("1,17,2", "12万", "约5000") is left to the Decimal parser, which refuses it.
+AMOUNT_PATTERN = r"^\s*[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?\s*$"
+_GROUPED = re.compile(r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*")
+
+
+def parse_amount(value: object) -> object:
+    """Drop thousands separators from an amount written as text; any other value is passed on as is."""
+    if isinstance(value, str) and _GROUPED.fullmatch(value):
+        return value.replace(",", "").strip()
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(parse_amount), Field(allow_inf_nan=False),
+                   WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}],
+                                   "description": "金额：数字，或带千分位逗号的文本（如 \"1,172.47\"），不写单位"})]
 AmountUnit = Literal["元", "万元", ""]
 
 
@@ -258,7 +273,10 @@ class DepartmentForm(_FormBase):
     name: Text = Field(alias="部门名称")
     staff: int | None = Field(None, ge=0, alias="财政供养人员数")
     subunits: int | None = Field(None, ge=0, alias="下属二级单位数")
-    amount_unit: AmountUnit = Field("万元", alias="金额单位", description="元、万元，或空（标签不写单位）")
+    amount_unit: AmountUnit = Field("万元", alias="金额单位",
+                                    description="预算整体情况的金额单位，也是其他金额栏的默认单位：元、万元，或空（标签不写单位）")
+    task_amount_unit: AmountUnit | None = Field(
+        None, alias="任务金额单位", description="年度重点工作任务（及其他需完成的任务）拟投入资金的单位；不写时同 金额单位")
     budget: Budget = Field(default_factory=Budget, alias="预算整体情况")
     goal: Text = Field(alias="总体绩效目标", description="可写多段；<p>…</p> 段落按段落打印")
     key_tasks: list[KeyTask] = Field(default_factory=list, alias="年度重点工作任务")
@@ -275,6 +293,16 @@ class DepartmentForm(_FormBase):
     def year_heading(self) -> str:
         """The year line under the title, as the published form prints it."""
         return self.year_line or f"({self.year}年度)"
+
+    @property
+    def budget_unit(self) -> str:
+        """The unit of the 预算整体情况 amounts."""
+        return self.amount_unit
+
+    @property
+    def task_unit(self) -> str:
+        """The unit of the task funds (拟投入的资金): 任务金额单位, else 金额单位."""
+        return self.amount_unit if self.task_amount_unit is None else self.task_amount_unit
 
 
 class DepartmentApprovalForm(DepartmentForm):
@@ -297,15 +325,32 @@ FORM_CLASSES: dict[str, type[_FormBase]] = {
 AnyForm = ProjectForm | ProjectApprovalForm | DepartmentForm | DepartmentApprovalForm
 
 
-def format_amount(value: Decimal | None, unit: str) -> str:
-    """An amount as the forms print it: 万元 with two decimals, 元 as a whole number when it is one."""
+def format_amount(value: Decimal | None, unit: str, grouping: bool = False, decimals: int | None = None) -> str:
+    """An amount as a layout prints it (the ``amount`` filter).
+
+    By default as the town forms print it: 万元 with two decimals, 元 as a whole number when it is one
+    (517200, 10.50). ``decimals`` fixes the number of decimals whatever the unit; ``grouping`` puts a
+    comma between thousands (998,550.00), as the city form prints its task funds.
+    """
     if value is None:
         return ""
-    if unit == "万元" or value != value.to_integral_value():
-        return f"{value:.2f}"
-    return f"{value:.0f}"
+    if decimals is None:
+        decimals = 2 if unit == "万元" or value != value.to_integral_value() else 0
+    return f"{value:{',' if grouping else ''}.{decimals}f}"
 
 
-def unit_suffix(unit: str) -> str:
-    """The label suffix for an amount unit: （元）, （万元）, or nothing."""
-    return f"（{unit}）" if unit else ""
+def unit_suffix(unit: str, brackets: str = "（）") -> str:
+    """The label suffix for an amount unit (the ``unit_suffix`` filter): （元）, （万元）, or nothing.
+
+    ``brackets`` gives the opening and closing bracket: ``"()"`` prints the ASCII (元) of the city form.
+    """
+    if not unit:
+        return ""
+    if len(brackets) != 2:
+        raise ValueError(f"unit_suffix 的括号应为两个字符（如 \"()\"），收到 {brackets!r}")
+    return f"{brackets[0]}{unit}{brackets[1]}"
+
+
+def in_yuan(value: Decimal, unit: str) -> Decimal:
+    """An amount in 元 (a 万元 amount times 10000); an amount without unit is taken as written."""
+    return value * 10000 if unit == "万元" else value
