@@ -68,7 +68,7 @@ def test_a_folder_is_read_without_the_schema_file(tmp_path):
     result = run("render", str(SAMPLES), "-f", "html", "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [
-        "dongkeng-party-office-2024-project-targets", "houjie-party-office-2026-department-approval",
+        "dongguan-city-department-2023-targets", "dongkeng-party-office-2024-project-targets", "houjie-party-office-2026-department-approval",
         "houjie-party-office-2026-department-targets", "wangniudun-union-2024-project-approval"]
 
 
@@ -141,7 +141,7 @@ def test_check_exit_status_follows_the_worst_finding(tmp_path):
 
 def test_check_json_and_bad_input(tmp_path):
     report = json.loads(run("check", str(SAMPLES), "--format", "json").output)
-    assert report["summary"] == {"forms": 26, "errors": 0, "warnings": 8}
+    assert report["summary"] == {"forms": 27, "errors": 0, "warnings": 8}
     assert {f["rule"] for f in report["findings"]} == {"V002", "V004", "C002"}
     first = report["findings"][0]
     assert set(first) == {"rule", "severity", "message", "file", "form", "name", "field", "line"}

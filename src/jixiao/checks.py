@@ -88,8 +88,8 @@ class _Context:
     floor: Decimal
 
     @property
-    def framework(self) -> int:
-        return self.form.framework or frameworks.infer(self.form.indicators)
+    def framework(self) -> frameworks.Framework:
+        return self.form.effective_framework
 
     def indicators(self) -> Iterator[tuple[tuple, str, str, object]]:
         """(path, 一级, 二级, indicator) of every 三级, in order."""
@@ -147,7 +147,7 @@ def _missing_level1(ctx: _Context):
     required = list(STANDARD[ctx.framework])
     for level1 in required:
         if norm(level1) not in present:
-            yield ("绩效指标",), (f"缺少一级指标「{level1}」：{ctx.framework}年版指标体系要求"
+            yield ("绩效指标",), (f"缺少一级指标「{level1}」：{frameworks.DESCRIPTIONS[ctx.framework]}要求"
                                  f"{'、'.join(required)}")
 
 
@@ -165,7 +165,7 @@ def _wrong_parent(ctx: _Context):
 @rule("S003", WARNING, "二级指标没有三级指标", SOURCE_2015)
 def _empty_level2(ctx: _Context):
     standard = {norm(name) for names in STANDARD[ctx.framework].values() for name in names}
-    core = {"数量", "质量", "时效", "服务对象满意度"} | ({"成本"} if ctx.framework == 2015 else set())
+    core = {"数量", "质量", "时效", "服务对象满意度"} | ({"成本"} if ctx.framework != 2021 else set())
     for level1, groups in ctx.form.indicators.items():
         for level2, items in groups.items():
             if not items and (norm(level2) in core or norm(level2) not in standard):
