@@ -141,7 +141,7 @@ def test_check_exit_status_follows_the_worst_finding(tmp_path):
 
 def test_check_json_and_bad_input(tmp_path):
     report = json.loads(run("check", str(SAMPLES), "--format", "json").output)
-    assert report["summary"] == {"forms": 27, "errors": 0, "warnings": 8}
+    assert report["summary"] == {"forms": 27, "errors": 0, "warnings": 8, "unchecked": 0}
     assert {f["rule"] for f in report["findings"]} == {"V002", "V004", "C002"}
     first = report["findings"][0]
     assert set(first) == {"rule", "severity", "message", "file", "form", "name", "field", "line"}

@@ -96,23 +96,25 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, off: tuple[
         outcome = Outcome()
         rule_ids = [i for item in off for i in item.split(",") if i.strip()]
         floor = Decimal(str(satisfaction_floor)) if satisfaction_floor is not None else None
-        findings, forms = [], 0
+        findings, forms, unchecked = [], 0, 0
         for path in _input_files(list(paths), outcome):
             try:
                 form_file = load(path)
             except JixiaoError as error:
                 outcome.errors.append(error)
+                unchecked += 1  # a file that cannot be read: its forms are not even counted
                 continue
             outcome.errors.extend(form_file.errors)
+            unchecked += form_file.count - len(form_file.forms)
             forms += len(form_file.forms)
             findings += check_file(form_file, rule_ids, floor)
         if output_format == "json":
             input_errors = [line for error in outcome.errors for line in str(error).splitlines()]
-            click.echo(report.as_json(forms, findings, input_errors))
+            click.echo(report.as_json(forms, findings, input_errors, unchecked))
         else:
             _print_errors(errors_out, outcome.errors)
-            report.print_text(Console(), forms, findings)
-        counts = report.summary(forms, findings)
+            report.print_text(Console(), forms, findings, unchecked)
+        counts = report.summary(forms, findings, unchecked)
         if outcome.errors or counts["errors"] or (strict and counts["warnings"]):
             sys.exit(EXIT_INPUT)
         if counts["warnings"]:
@@ -222,6 +224,8 @@ def _render_file(form_file: FormFile, formats: list[str], out_dir: Path, templat
         try:
             if not force:
                 _refuse_errors(loaded, form_file)
+            else:  # generated all the same: say what is wrong with it
+                outcome.notes += _forced_findings(loaded, form_file)
             section = render_section(form, templates)
             doc = document(form, templates, sections=[section])
             outputs = {fmt: to_bytes(doc, fmt) for fmt in formats}  # all formats, then write
@@ -249,6 +253,12 @@ def _refuse_errors(loaded: LoadedForm, form_file: FormFile) -> None:
     if findings:
         raise InputError(*[Problem(f"[{f.rule}] {f.message}（检查发现错误，未生成这张表；确需生成请加 --force）",
                                    f.file, f.line, f.field) for f in findings])
+
+
+def _forced_findings(loaded: LoadedForm, form_file: FormFile) -> list[str]:
+    return [f"{f.file}：第 {f.line} 行：{f.field}：[{f.rule}] {f.message}（检查发现错误，已按 --force 生成）"
+            if f.line else f"{f.file}：{f.field}：[{f.rule}] {f.message}（检查发现错误，已按 --force 生成）"
+            for f in check_form(loaded, form_file, severities=(ERROR,))]
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -292,20 +302,22 @@ def _progress(console: Console | None) -> Progress:
                     disable=console is None or not console.is_terminal)
 
 
-def _print_errors(console: Console, errors: list[JixiaoError]) -> None:
-    lines = [line for error in errors for line in str(error).splitlines()]
-    for line in dict.fromkeys(lines):  # a template error met by every form is said once
+def _print_errors(console: Console, errors: list[JixiaoError]) -> int:
+    """Print each problem once; returns how many lines were printed (what a summary should count)."""
+    lines = dict.fromkeys(line for error in errors for line in str(error).splitlines())
+    for line in lines:  # a template error met by every form is said once
         console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+    return len(lines)
 
 
 def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: str | None = None) -> None:
-    _print_errors(console, outcome.errors)
+    printed = _print_errors(console, outcome.errors)
     for note in outcome.notes:
         console.print(f"[yellow]注意[/]：{note}", highlight=False, soft_wrap=True)
     if summary is None:
         summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
-        if outcome.errors:
-            summary += f"；{len(outcome.errors)} 处错误，出错的表未生成"
+        if printed:
+            summary += f"；{printed} 处错误（见上），出错的表未生成"
     console.print(summary, highlight=False)
 
 

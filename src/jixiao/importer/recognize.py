@@ -60,6 +60,7 @@ class Found:
     department: bool = False
     city: bool = False
     inferred: bool = False  # the current 一级 was taken from its 二级's standard parent, not printed
+    opened: list[str] = field(default_factory=list)  # the 二级 opened since the last printed 一级
     notes: list[str] = field(default_factory=list)  # warnings about what was read (a missing value)
 
 
@@ -342,6 +343,7 @@ def _indicators(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
     names = [c.text for _, c in texts]
     if "一级指标" in names and "三级指标" in names:  # the header
         form.mode = "indicators"
+        form.columns = {"width": len(row.cells)}
         for i, cell in texts:
             key = {"一级指标": "l1", "二级指标": "l2", "三级指标": "l3", "实施周期指标值": "period"}.get(cell.text)
             if cell.text.endswith("年度指标值"):
@@ -352,10 +354,10 @@ def _indicators(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
         return
     if form.mode != "indicators":
         return
-    _indicator_row(form, texts, grid=row.grid)
+    _indicator_row(form, row, texts)
 
 
-def _indicator_row(form: Found, texts: list[tuple[int, Cell]], grid: bool) -> None:
+def _indicator_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
     """One row of the indicator table.
 
     A grid (XLSX, DOCX, PDF) gives each cell its column. Extracted text may shift cells, drop an empty
@@ -363,8 +365,12 @@ def _indicator_row(form: Found, texts: list[tuple[int, Cell]], grid: bool) -> No
     and its shape: standard 一级/二级 names from the left, values from the right, the 三级 name before
     them (printed twice in the city layout). Cells are marked used only when they are placed.
     """
-    level1, level2, name, values = (_by_column if grid else _by_shape)(form, texts)
-    if level1 is not None:
+    grid = row.grid
+    level1, level2, name, values = _by_column(form, row, texts) if grid else _by_shape(form, texts)
+    if level1 is not None and not grid and level2 is None and form.level2 is not None:
+        _adopt_level1(form, _label(level1.text, grid))  # printed at the middle of its tall cell
+        _use(form, level1)
+    elif level1 is not None:
         _enter_level1(form, _label(level1.text, grid))
         _use(form, level1)
     if level2 is not None and _enter_level2(form, _label(level2.text, grid), grid):
@@ -377,14 +383,18 @@ def _indicator_row(form: Found, texts: list[tuple[int, Cell]], grid: bool) -> No
     _note_missing(form, name[0], item)
 
 
-def _by_column(form: Found, texts: list[tuple[int, Cell]]):
+def _by_column(form: Found, row: Row, texts: list[tuple[int, Cell]]):
+    """Cells by the header's columns. A PDF page may show one column more than the page of the header
+    (the city layout's 三级 is split in two only where a row fills both halves): values stay last."""
     cols = form.columns
+    wider = len(row.cells) - cols["width"]
+    period = cols["period"] + (wider if 0 < wider <= 2 else 0)
     level1 = level2 = None
     name: list[Cell] = []
     values: list[tuple[int, Cell]] = []
     for i, cell in texts:
-        if i >= cols["period"]:
-            values.append((i - cols["period"], cell))
+        if i >= period:
+            values.append((i - period, cell))
         elif i >= cols["l3"] and (not name or cell.text == name[0].text):
             name.append(cell)  # the city layout prints the name in two cells
         elif i == cols["l2"]:
@@ -445,8 +455,27 @@ def _enter_level1(form: Found, label: str) -> None:
             form.level1 = label
         form.inferred = False
         return  # a tall cell's text printed at its middle: the same 一级 goes on
-    form.level1, form.level2, form.inferred = label, None, False
+    form.level1, form.level2, form.inferred, form.opened = label, None, False, []
     tree.setdefault(label, {})
+
+
+def _adopt_level1(form: Found, label: str) -> None:
+    """A 一级 label on a row without a 二级 label: it is the 一级 of the 二级 being read (its text sits at
+    the middle of its tall cell), so that 二级, and those opened since the last printed 一级 that the
+    current 一级 does not own, move under it."""
+    tree = form.data["绩效指标"]
+    if norm(form.level1) == norm(label):
+        _enter_level1(form, label)
+        return
+    old = form.level1
+    moving = [g for g in form.opened if g in tree[old] and (g == form.level2 or not _owns(form, old, g))]
+    target = next((k for k in tree if norm(k) == norm(label)), label)
+    groups = tree.setdefault(target, {})
+    for group in moving:
+        groups[group] = groups.get(group, []) + tree[old].pop(group)
+    if not tree[old]:
+        del tree[old]
+    form.level1, form.inferred, form.opened = target, False, []
 
 
 def _enter_level2(form: Found, label: str, grid: bool) -> bool:
@@ -455,7 +484,7 @@ def _enter_level2(form: Found, label: str, grid: bool) -> bool:
     parent = _parent(form, label)
     current = norm(form.level1) if form.level1 else None
     if not grid and parent is not None and current != norm(parent) and (
-            current is None or current in LEVEL1_NAMES and not _owns(form.level1, label)):
+            current is None or current in LEVEL1_NAMES and not _owns(form, form.level1, label)):
         existing = next((k for k in tree if norm(k) == norm(parent)), parent)
         form.level1, form.inferred = existing, True  # its 一级 is printed further down, or was cut off
         tree.setdefault(existing, {})
@@ -463,6 +492,7 @@ def _enter_level2(form: Found, label: str, grid: bool) -> bool:
         return False  # a 二级 before any 一级 that no framework knows: reported as not placed
     form.level2 = label
     tree[form.level1].setdefault(label, [])
+    form.opened.append(label)
     return True
 
 
@@ -476,9 +506,10 @@ def _parent(form: Found, label: str) -> str | None:
     return PARENTS["2015"].get(key) or PARENTS["2021"].get(key)
 
 
-def _owns(level1: str, label: str) -> bool:
-    """Whether the framework of this form puts this 二级 under this 一级."""
-    return any(norm(parents.get(norm(label), "")) == norm(level1) for parents in PARENTS.values())
+def _owns(form: Found, level1: str, label: str) -> bool:
+    """Whether the frameworks of this kind of form put this 二级 under this 一级."""
+    families = ("city",) if form.city else ("2015", "2021")
+    return any(norm(PARENTS[f].get(norm(label), "")) == norm(level1) for f in families)
 
 
 def _item(form: Found, name: list[Cell], values: list[tuple[int, Cell]], grid: bool) -> dict:
