@@ -578,7 +578,7 @@ def to_input(found: Found) -> dict:
         del data["年度行"]
     if found.department and "金额单位" not in data:
         data["金额单位"] = ""
-    if data.get("任务金额单位") == data.get("金额单位") and layout != CITY_LAYOUT:
+    if "任务金额单位" in data and data["任务金额单位"] == data.get("金额单位") and layout != CITY_LAYOUT:
         del data["任务金额单位"]
     others = data.get("其他需完成的任务")
     if layout == CITY_LAYOUT and isinstance(others, str):
