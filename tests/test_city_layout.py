@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -89,3 +90,43 @@ def test_other_tasks_rows_and_template_data(tmp_path):
     html = str(render_section(form))
     assert "档案安全检查" in html and "12,000.00" in html
     assert 'rowspan="2">其他需完成的任务(可选填)' in html
+
+
+def add_weight_column(template: str) -> str:
+    """docs/templates.md §4, done to the built-in city template: a 权重 column from 附加."""
+    lines, out, above = template.splitlines(), [], True
+    for line in lines:
+        if "<colgroup>" in line:
+            line = line.replace('<col style="width:19%">', '<col style="width:11%"><col style="width:8%">')
+        elif "一级指标" in line:
+            above = False
+            line = line.replace('<td class="head">年度指标值</td></tr>', '<td class="head">年度指标值</td><td class="head">权重</td></tr>')
+        elif above and line.startswith("<tr>"):
+            last = line.rindex("<td ")
+            head, tail = line[:last], line[last:]
+            span = re.match(r'<td class="\w+" colspan="(\d+)"', tail)
+            tail = (tail.replace(f'colspan="{span.group(1)}"', f'colspan="{int(span.group(1)) + 1}"', 1) if span
+                    else tail.replace("<td ", '<td colspan="2" ', 1))
+            line = head + tail
+        elif "row.annual_value" in line:
+            line = line.replace("</td></tr>", '</td><td class="value">{{ form.extra.权重.get(row.name, "") '
+                                              'if row.name else "" }}</td></tr>')
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_a_column_added_by_a_template_author(tmp_path):
+    from jixiao.layout import builtin_templates
+
+    folder = tmp_path / "模板"
+    folder.mkdir()
+    original = (builtin_templates() / "city-department.html.j2").read_text(encoding="utf-8")
+    (folder / "city-department.html.j2").write_text(add_weight_column(original), encoding="utf-8")
+    text = CITY.read_text(encoding="utf-8") + "附加:\n  权重: {开展党员志愿活动次数: 10, 查档群众满意度: 15}\n"
+    form = load(write(tmp_path, "c.yaml", text)).all_forms()[0]
+    table = Document(io.BytesIO(render(form, "docx", templates=folder))).tables[0]
+    rows = list(table.rows)
+    at = next(i for i, r in enumerate(rows) if r.cells[1].text == "一级指标")
+    assert len(rows[0].cells) == 8 and rows[at].cells[7].text == "权重"
+    assert rows[at + 1].cells[7].text == "10" and rows[at + 1].cells[6].text == "1次"
+    assert rows[0].cells[7].text == "东莞市示范档案服务中心"  # the full-width cells grew with the table

@@ -88,7 +88,7 @@ def test_new_writes_a_starter_per_layout_that_renders(tmp_path):
     result = run("new", "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
     starters = sorted(p.name for p in tmp_path.glob("*.yaml"))
-    assert starters == ["部门整体支出绩效目标批复表.yaml", "部门整体支出绩效目标表.yaml",
+    assert starters == ["东莞市部门整体预算绩效目标表.yaml", "部门整体支出绩效目标批复表.yaml", "部门整体支出绩效目标表.yaml",
                         "项目支出绩效目标批复表.yaml", "项目绩效目标表.yaml"]
     assert (tmp_path / "jixiao.schema.json").exists()
     rendered = run("render", str(tmp_path), "-f", "docx,html", "-o", str(tmp_path / "out"))

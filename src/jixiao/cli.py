@@ -178,7 +178,7 @@ def schema(output: Path | None) -> None:
               type=click.Path(file_okay=False, path_type=Path), help="写入的目录")
 @click.option("--force", is_flag=True, help="覆盖已存在的同名文件")
 def new(out_dir: Path, force: bool) -> None:
-    """为四种表样各写一个带注释的示例输入文件（及 JSON Schema）。Write starter files."""
+    """为每种表样各写一个带注释的示例输入文件（及 JSON Schema）。Write starter files."""
     console = Console(stderr=True)
     with _guard(console, False):
         written = starter.write_starters(out_dir, force=force)
