@@ -288,7 +288,8 @@ class DepartmentForm(_FormBase):
     amount_unit: AmountUnit = Field("万元", alias="金额单位",
                                     description="预算整体情况的金额单位，也是其他金额栏的默认单位：元、万元，或空（标签不写单位）")
     task_amount_unit: AmountUnit | None = Field(
-        None, alias="任务金额单位", description="年度重点工作任务（及其他需完成的任务）拟投入资金的单位；不写时同 金额单位")
+        None, alias="任务金额单位",
+        description="年度重点工作任务（及其他需完成的任务）拟投入资金的单位；不写时同 金额单位")
     budget: Budget = Field(default_factory=Budget, alias="预算整体情况")
     goal: Text = Field(alias="总体绩效目标", description="可写多段；<p>…</p> 段落按段落打印")
     key_tasks: list[KeyTask] = Field(default_factory=list, alias="年度重点工作任务")
@@ -346,7 +347,8 @@ class CityDepartmentForm(DepartmentForm):
     task_amount_unit: AmountUnit | None = Field(  # type: ignore[assignment]
         "元", alias="任务金额单位", description="年度重点工作任务、其他需完成的任务拟投入资金的单位（本表样默认 元）")
     other_tasks: list[OtherTask] = Field(  # type: ignore[assignment]
-        default_factory=list, alias="其他需完成的任务", description="其他需完成的任务（可选填）：名称、目标内容、拟投入的资金")
+        default_factory=list, alias="其他需完成的任务",
+        description="其他需完成的任务（可选填）：名称、目标内容、拟投入的资金")
 
     DEFAULT_TITLE: ClassVar[str] = "东莞市部门整体预算绩效目标表"
     DEFAULT_FRAMEWORK: ClassVar[frameworks.Framework] = frameworks.CITY

@@ -28,7 +28,8 @@ OPERATORS = tuple(sorted(OPERATORS, key=lambda pair: -len(pair[0])))
 ASCII_OPERATORS = {">=": "≥", "<=": "≤", "=>": "≥", "=<": "≤"}
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _RANGE = re.compile(r"\s*(?:-|－|~|～|—|–|至|到)\s*(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)")
-_QUALIFIERS = re.compile(r"^(?:每年度?|每季度?|每月|每周|每天|每日|每期|每次|年均|月均|日均|人均|平均|全年|累计|合计|共计|共)")
+_QUALIFIERS = re.compile(
+    r"^(?:每年度?|每季度?|每月|每周|每天|每日|每期|每次|年均|月均|日均|人均|平均|全年|累计|合计|共计|共)")
 _CHINESE_DIGITS = dict(zip("一二两三四五六七八九十", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10), strict=True))
 _SUFFIXES = (("以上", "≥"), ("以下", "≤"))
 
