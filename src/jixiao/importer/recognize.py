@@ -41,6 +41,8 @@ PARENTS = {key: {norm(level2): level1 for level1, names in STANDARD[framework].i
            for key, framework in (("city", CITY), ("2021", 2021), ("2015", 2015))}
 LEVEL2_NAMES = {name for parents in PARENTS.values() for name in parents}
 COST_CHILDREN = {norm(n) for n in STANDARD[2021]["成本指标"]}
+# Text that is a target value, never a 三级 name: ≥90%, 100%, 12期, 约862人次, ≤89人.
+VALUE_LIKE = re.compile(r"^(?:[≥≤><=≈＞＜]|约)?\s*\d[\d.,]*\s*(?:%|％|[^\d\s]{1,4})?$")
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Found:
     city: bool = False
     inferred: bool = False  # the current 一级 was taken from its 二级's standard parent, not printed
     opened: list[str] = field(default_factory=list)  # the 二级 opened since the last printed 一级
+    items: list[tuple[dict, Cell]] = field(default_factory=list)  # each 三级 read, with its name's cell
     notes: list[str] = field(default_factory=list)  # warnings about what was read (a missing value)
 
 
@@ -92,6 +95,8 @@ def recognize(rows: list[Row]) -> Recognized:
         _read_row(current, row, texts)
     for form in forms:
         unplaced.extend(c for c in form.cells if id(c) not in form.used)
+        for item, cell in form.items:
+            _note_missing(form, cell, item)
     return Recognized(forms, unplaced)
 
 
@@ -335,9 +340,11 @@ def _ordinals(row: Row, texts: list[tuple[int, Cell]]) -> list[tuple[int, Cell]]
 
 
 def _indicators(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
-    labels = [c for _, c in texts if c.text == "绩效指标"]  # also repeated at the top of a new page
-    _use(form, *labels)
-    texts = [(i, c) for i, c in texts if c.text != "绩效指标"]
+    # the section label, also repeated at the top of a new page; a value that reads 绩效指标 stays a value
+    limit = form.columns.get("l1", 1) if form.mode == "indicators" else 1 << 30
+    labels = [(i, c) for k, (i, c) in enumerate(texts) if c.text == "绩效指标" and (k == 0 or i < limit)]
+    _use(form, *(c for _, c in labels))
+    texts = [pair for pair in texts if pair not in labels]
     if not texts:
         return
     names = [c.text for _, c in texts]
@@ -375,12 +382,32 @@ def _indicator_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None
         _use(form, level1)
     if level2 is not None and _enter_level2(form, _label(level2.text, grid), grid):
         _use(form, level2)
+    if not name and values and level1 is None and level2 is None and not grid:
+        _fill_previous(form, values)  # the values of a 三级 whose name wrapped onto the line before
+        return
     if not name or form.level1 is None or form.level2 is None:
         return  # nothing to hang the 三级 on: its cells are reported as not placed
     item = _item(form, name, values, grid)
     form.data["绩效指标"][form.level1][form.level2].append(item)
     _use(form, *name, *(cell for _, cell in values[-2:]))
-    _note_missing(form, name[0], item)
+    form.items.append((item, name[0]))
+
+
+def _fill_previous(form: Found, values: list[tuple[int, Cell]]) -> None:
+    """Values alone on a line go to the 三级 just read if it has none; else they are reported."""
+    if form.level1 is None or form.level2 is None or not form.items:
+        return
+    item, _ = form.items[-1]
+    group = form.data["绩效指标"][form.level1][form.level2]
+    if not group or group[-1] is not item or any(v for k, v in item.items() if k != "三级指标"):
+        return
+    annual_key = "年度指标值" if form.department else "当年度指标值"
+    if len(values) >= 2:
+        item["实施周期指标值"], item[annual_key] = values[-2][1].text, values[-1][1].text
+    else:
+        only_annual = form.department and not form.city
+        item["实施周期指标值" if values[0][0] <= 0 and not only_annual else annual_key] = values[0][1].text
+    _use(form, *(cell for _, cell in values[-2:]))
 
 
 def _by_column(form: Found, row: Row, texts: list[tuple[int, Cell]]):
@@ -417,6 +444,9 @@ def _by_shape(form: Found, texts: list[tuple[int, Cell]]):
     # the 三级 name: printed twice in the city layout; cells before it are labels no framework names
     dup = next((k for k in range(len(rest) - 1) if rest[k][1].text == rest[k + 1][1].text
                 and (k + 2 < len(rest) or k == 0 and form.city)), None)  # not two equal values
+    if dup is None and level1 is None and level2 is None and len(rest) <= 2 \
+            and all(VALUE_LIKE.match(cell.text) for _, cell in rest):
+        return None, None, [], [(pos - form.columns["period"], cell) for pos, cell in rest]  # no name
     start = dup if dup is not None else max(0, len(rest) - 3)
     end = start + 1 if dup is not None else start
     extra = [cell for _, cell in rest[:start]]
