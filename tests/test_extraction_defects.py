@@ -25,6 +25,7 @@ from jixiao import load, render
 from jixiao.cli import main
 from jixiao.frameworks import STANDARD, norm
 from jixiao.importer import import_file
+from jixiao.importer.recognize import VALUE_LIKE
 
 from .conftest import SAMPLES, write
 from .readback import REFERENCE
@@ -128,7 +129,16 @@ def thousands(line: str) -> str:
     return re.sub(r"(?<![\d.,])(\d{4,})(\.\d\d)(?!\d)", lambda m: f"{int(m.group(1)):,}{m.group(2)}", line)
 
 
-LOSSLESS = [shift_left, to_column_zero, break_label, name_in_level2_column, with_dashes]
+def wrap_name(line: str) -> str:
+    """A tall 三级 cell: its values printed on the line below the name (the cell's vertical middle)."""
+    cells = fields(line.rstrip("\t"))
+    if len(cells) >= 3 and all(VALUE_LIKE.match(c) for c in cells[-2:]) and not VALUE_LIKE.match(cells[-3]) \
+            and cells[-3].strip():
+        return "\t".join(cells[:-2]) + "\n" + "\t" * (len(cells) - 2) + "\t".join(cells[-2:])
+    return line
+
+
+LOSSLESS = [shift_left, to_column_zero, break_label, name_in_level2_column, with_dashes, wrap_name]
 
 
 def move_level1_down(lines: list[str], rows: list[int]) -> list[str]:

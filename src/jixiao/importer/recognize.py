@@ -382,7 +382,7 @@ def _indicator_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None
         _use(form, level1)
     if level2 is not None and _enter_level2(form, _label(level2.text, grid), grid):
         _use(form, level2)
-    if not name and values and level1 is None and level2 is None and not grid:
+    if not name and values and level2 is None and not grid:
         _fill_previous(form, values)  # the values of a 三级 whose name wrapped onto the line before
         return
     if not name or form.level1 is None or form.level2 is None:
@@ -443,10 +443,10 @@ def _by_shape(form: Found, texts: list[tuple[int, Cell]]):
         return level1, level2, [], []
     # the 三级 name: printed twice in the city layout; cells before it are labels no framework names
     dup = next((k for k in range(len(rest) - 1) if rest[k][1].text == rest[k + 1][1].text
+                and not VALUE_LIKE.match(rest[k][1].text)
                 and (k + 2 < len(rest) or k == 0 and form.city)), None)  # not two equal values
-    if dup is None and level1 is None and level2 is None and len(rest) <= 2 \
-            and all(VALUE_LIKE.match(cell.text) for _, cell in rest):
-        return None, None, [], [(pos - form.columns["period"], cell) for pos, cell in rest]  # no name
+    if dup is None and level2 is None and len(rest) <= 2 and all(VALUE_LIKE.match(c.text) for _, c in rest):
+        return level1, None, [], [(pos - form.columns["period"], cell) for pos, cell in rest]  # no name
     start = dup if dup is not None else max(0, len(rest) - 3)
     end = start + 1 if dup is not None else start
     extra = [cell for _, cell in rest[:start]]
