@@ -318,3 +318,15 @@ def test_import_then_forced_render_keeps_every_cell(tmp_path):
 def test_every_source_text_imports_cleanly(tmp_path, source):
     result = imported(tmp_path, source_text(source))
     assert all(m is not None for m in result.models), result.warnings
+
+
+def test_a_third_level_named_like_a_standard_category_stays_a_third_level(tmp_path):
+    text = DEFECTS.split("绩效指标\t")[0] + (
+        "绩效指标\t一级指标\t二级指标\t三级指标\t实施周期指标值\t当年度指标值\n"
+        "\t产出指标\t数量指标\t培训人次\t≥300人次\t≥300人次\n"
+        "\t满意度指标\t服务对象满意度指标\t参训人员满意度\t≥90%\t≥90%\n"
+        "\t\t\t服务对象满意度\t≥90%\t≥90%\n"
+        "\t\t\t满意度\t≥95%\t≥95%\n")
+    form = imported(tmp_path, text).models[0]
+    assert [i.name for i in form.indicators["满意度指标"]["服务对象满意度指标"]] == [
+        "参训人员满意度", "服务对象满意度", "满意度"]

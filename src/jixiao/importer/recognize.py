@@ -395,12 +395,9 @@ def _indicator_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None
 
 def _fill_previous(form: Found, values: list[tuple[int, Cell]]) -> None:
     """Values alone on a line go to the 三级 just read if it has none; else they are reported."""
-    if form.level1 is None or form.level2 is None or not form.items:
+    if not _waiting(form):
         return
     item, _ = form.items[-1]
-    group = form.data["绩效指标"][form.level1][form.level2]
-    if not group or group[-1] is not item or any(v for k, v in item.items() if k != "三级指标"):
-        return
     annual_key = "年度指标值" if form.department else "当年度指标值"
     if len(values) >= 2:
         item["实施周期指标值"], item[annual_key] = values[-2][1].text, values[-1][1].text
@@ -434,11 +431,19 @@ def _by_column(form: Found, row: Row, texts: list[tuple[int, Cell]]):
 def _by_shape(form: Found, texts: list[tuple[int, Cell]]):
     """Labels by their words from the left, values from the right, the 三级 name between."""
     rest = list(texts)
+    peeled: list[tuple[int, Cell]] = []
     level1 = level2 = None
     if rest and _looks_level1(form, rest):
-        level1 = rest.pop(0)[1]
+        peeled.append(rest.pop(0))
+        level1 = peeled[-1][1]
     if rest and norm(rest[0][1].text) in LEVEL2_NAMES:
-        level2 = rest.pop(0)[1]
+        peeled.append(rest.pop(0))
+        level2 = peeled[-1][1]
+    if peeled and rest and len(rest) <= 2 and all(VALUE_LIKE.match(c.text) for _, c in rest) \
+            and not _waiting(form):
+        # a 三级 named like a standard category ("服务对象满意度", "满意度"): values follow it directly
+        rest.insert(0, peeled.pop())
+        level1, level2 = (level1, None) if level2 is not None else (None, None)
     if not rest:
         return level1, level2, [], []
     # the 三级 name: printed twice in the city layout; cells before it are labels no framework names
@@ -460,6 +465,15 @@ def _by_shape(form: Found, texts: list[tuple[int, Cell]]):
     first_value = form.columns["period"] - form.columns["l3"]  # columns from the name to the first value
     values = [(pos - rest[end][0] - first_value, cell) for pos, cell in rest[end + 1:]]
     return level1, level2, name, values
+
+
+def _waiting(form: Found) -> bool:
+    """Whether the 三级 just read has no value yet (its values may follow on the next line)."""
+    if not form.items or form.level1 is None or form.level2 is None:
+        return False
+    item, _ = form.items[-1]
+    group = form.data["绩效指标"][form.level1][form.level2]
+    return bool(group) and group[-1] is item and not any(v for k, v in item.items() if k != "三级指标")
 
 
 def _looks_level1(form: Found, rest: list[tuple[int, Cell]]) -> bool:
@@ -520,6 +534,7 @@ def _enter_level2(form: Found, label: str, grid: bool) -> bool:
         tree.setdefault(existing, {})
     if form.level1 is None:
         return False  # a 二级 before any 一级 that no framework knows: reported as not placed
+    label = next((k for k in tree[form.level1] if norm(k) == norm(label)), label)  # printed again
     form.level2 = label
     tree[form.level1].setdefault(label, [])
     form.opened.append(label)
