@@ -408,11 +408,12 @@ def _fill_previous(form: Found, values: list[tuple[int, Cell]]) -> None:
 
 
 def _by_column(form: Found, row: Row, texts: list[tuple[int, Cell]]):
-    """Cells by the header's columns. A PDF page may show one column more than the page of the header
-    (the city layout's 三级 is split in two only where a row fills both halves): values stay last."""
+    """Cells by the header's columns. A PDF page may be read with a column more or less than the page of
+    the header (the city layout's 三级 is split in two only on pages where a row fills both halves), so
+    the values are counted from the row's right end."""
     cols = form.columns
     wider = len(row.cells) - cols["width"]
-    period = cols["period"] + (wider if 0 < wider <= 2 else 0)
+    period = cols["period"] + wider if abs(wider) <= 2 and cols["period"] + wider > cols["l3"] else cols["period"]
     level1 = level2 = None
     name: list[Cell] = []
     values: list[tuple[int, Cell]] = []
