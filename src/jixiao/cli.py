@@ -318,7 +318,7 @@ def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: s
         summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
         if printed:
             summary += f"；{printed} 处错误（见上），出错的表未生成"
-    console.print(summary, highlight=False)
+    console.print(summary, highlight=False, soft_wrap=True)
 
 
 class _guard:

@@ -37,9 +37,9 @@ def print_text(console: Console, forms: int, findings: list[Finding], unchecked:
                    "改正后再检查") if unchecked else ""
     if findings:
         console.print(f"检查了 {counts['forms']} 张表：[bold red]{counts['errors']} 个错误[/]，"
-                      f"[yellow]{counts['warnings']} 个警告[/]{not_checked}", highlight=False)
+                      f"[yellow]{counts['warnings']} 个警告[/]{not_checked}", highlight=False, soft_wrap=True)
     elif unchecked:
-        console.print(f"检查了 {counts['forms']} 张表{not_checked}", highlight=False)
+        console.print(f"检查了 {counts['forms']} 张表{not_checked}", highlight=False, soft_wrap=True)
     else:
         console.print(f"检查了 {counts['forms']} 张表：未发现问题", highlight=False)
 
