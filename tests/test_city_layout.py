@@ -130,3 +130,23 @@ def test_a_column_added_by_a_template_author(tmp_path):
     assert len(rows[0].cells) == 8 and rows[at].cells[7].text == "权重"
     assert rows[at + 1].cells[7].text == "10" and rows[at + 1].cells[6].text == "1次"
     assert rows[0].cells[7].text == "东莞市示范档案服务中心"  # the full-width cells grew with the table
+
+
+def test_every_sample_validates_against_the_schema():
+    import json
+
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    from jixiao.schema import json_schema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    for path in sorted(SAMPLES.iterdir()):
+        if path.suffix == ".yaml":
+            data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".json" and not path.name.endswith(".schema.json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            continue
+        errors = [e.message for e in validator.iter_errors(data)]
+        assert errors == [], path.name

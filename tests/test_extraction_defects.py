@@ -330,3 +330,18 @@ def test_a_third_level_named_like_a_standard_category_stays_a_third_level(tmp_pa
     form = imported(tmp_path, text).models[0]
     assert [i.name for i in form.indicators["满意度指标"]["服务对象满意度指标"]] == [
         "参训人员满意度", "服务对象满意度", "满意度"]
+
+
+def test_city_text_with_values_one_column_right_and_differing_name_cells(tmp_path):
+    lines = source_text("dongguan-city-department-2023-targets.yaml").splitlines()
+    header = next(i for i, line in enumerate(lines) if "一级指标" in line)
+    lines[header] = "\t".join(c for c in fields(lines[header]) if c)  # the 三级 header printed once
+    second = fields(lines[header + 2])
+    second[4] = "按页计算的数字化档案"  # the two 三级 cells disagree
+    lines[header + 2] = "\t".join(second)
+    result = imported(tmp_path, "\n".join(lines) + "\n")
+    form = result.models[0]
+    expected = load(SAMPLES / "dongguan-city-department-2023-targets.yaml").all_forms()[0]
+    assert form.indicators == expected.indicators and form.key_tasks == expected.key_tasks
+    assert form.budget == expected.budget and form.task_unit == "元" and form.budget_unit == "万元"
+    assert [w for w in result.warnings if "按页计算的数字化档案" in w and f"第 {header + 3} 行" in w]

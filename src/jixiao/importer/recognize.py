@@ -455,6 +455,11 @@ def _by_shape(form: Found, texts: list[tuple[int, Cell]]):
         return level1, None, [], [(pos - form.columns["period"], cell) for pos, cell in rest]  # no name
     start = dup if dup is not None else max(0, len(rest) - 3)
     end = start + 1 if dup is not None else start
+    if dup is None and form.city and len(rest) == 4 and level1 is None and level2 is None:
+        # the city layout's two 三级 cells holding different text: the first is the name, the second
+        # cannot be placed and is reported
+        return None, None, [rest[0][1]], [(pos - rest[1][0] - (form.columns["period"] - form.columns["l3"]), cell)
+                                          for pos, cell in rest[2:]]
     extra = [cell for _, cell in rest[:start]]
     if len(extra) >= 2 and level1 is None and level2 is None:
         level1, level2 = extra[-2], extra[-1]
