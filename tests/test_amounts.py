@@ -74,3 +74,14 @@ def test_a_task_unit_prints_in_the_task_header(tmp_path):
     html = render(load(write(tmp_path, "d.yaml", text)).all_forms(), "html").decode()
     assert "拟投入的资金（元）" in html and "预算金额（万元）" in html
     assert re.search(r">\s*50\s*<", html)  # 50 元 printed as a whole number, as 元 amounts are
+
+
+def test_other_task_funds_of_the_city_layout_are_checked_in_their_unit(tmp_path):
+    from .conftest import SAMPLES
+
+    text = (SAMPLES / "dongguan-city-department-2023-targets.yaml").read_text(encoding="utf-8")
+    small = text.replace("其他需完成的任务: []", "其他需完成的任务:\n  - {名称: 检查, 目标内容: 完成, 拟投入的资金: 12}")
+    findings = check_file(load(write(tmp_path, "c.yaml", small)))
+    assert [(f.rule, f.field) for f in findings if f.rule == "C006"] == [
+        ("C006", "其他需完成的任务 › 第1项 › 拟投入的资金")]
+    assert "任务金额单位: 万元" in next(f.message for f in findings if f.rule == "C006")

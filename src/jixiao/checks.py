@@ -334,7 +334,8 @@ def _tasks_over_budget(ctx: _Context):
 @rule("C006", WARNING, "金额单位可能错了", "元与万元相差一万倍")
 def _unit_factor(ctx: _Context):
     for path, amount, unit in _amounts(ctx.form):
-        setting = "任务金额单位" if path[0] == "年度重点工作任务" and ctx.form.task_amount_unit else "金额单位"
+        tasks = path[0] in ("年度重点工作任务", "其他需完成的任务")
+        setting = "任务金额单位" if tasks and ctx.form.task_amount_unit else "金额单位"
         if unit == "元" and 0 < amount < 1000:
             yield path, f"金额 {amount} 元偏小：是否应以万元为单位（{setting}: 万元）？"
         elif unit == "万元" and amount >= 100000:
@@ -353,3 +354,7 @@ def _amounts(form: AnyForm) -> Iterator[tuple[tuple, Decimal, str]]:
     for i, task in enumerate(form.key_tasks):
         if task.funds is not None:
             yield ("年度重点工作任务", i, "拟投入的资金"), task.funds, form.task_unit
+    others = form.other_tasks if isinstance(form.other_tasks, list) else []  # a table in the city layout
+    for i, task in enumerate(others):
+        if task.funds is not None:
+            yield ("其他需完成的任务", i, "拟投入的资金"), task.funds, form.task_unit
