@@ -345,3 +345,14 @@ def test_city_text_with_values_one_column_right_and_differing_name_cells(tmp_pat
     assert form.indicators == expected.indicators and form.key_tasks == expected.key_tasks
     assert form.budget == expected.budget and form.task_unit == "元" and form.budget_unit == "万元"
     assert [w for w in result.warnings if "按页计算的数字化档案" in w and f"第 {header + 3} 行" in w]
+
+
+def test_a_table_with_one_value_column_reads_it_as_the_annual_value(tmp_path):
+    text = DEFECTS.split("绩效指标\t")[0] + (
+        "绩效指标\t一级指标\t二级指标\t三级指标\t当年度指标值\n"
+        "\t产出指标\t数量指标\t培训人次\t≥300人次\n"
+        "\t满意度指标\t服务对象满意度指标\t参训人员满意度\t≥90%\n")
+    result = imported(tmp_path, text)
+    tree = result.forms[0]["绩效指标"]
+    assert tree["产出指标"]["数量指标"] == [{"三级指标": "培训人次", "实施周期指标值": "", "当年度指标值": "≥300人次"}]
+    assert any("「培训人次」没有实施周期指标值" in w for w in result.warnings)  # a project form needs both

@@ -358,6 +358,13 @@ def _indicators(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
             if key:
                 form.columns[key] = i
             _use(form, cell)
+        cols = form.columns  # a table with one value column reads that column as the annual value
+        cols.setdefault("l3", cols.get("l2", cols.get("l1", 0) + 1) + 1)
+        cols.setdefault("l2", cols["l3"] - 1)
+        cols.setdefault("l1", cols["l2"] - 1)
+        cols["single"] = "period" not in cols
+        cols.setdefault("period", cols.get("annual", cols["l3"] + 1))
+        cols.setdefault("annual", cols["period"])
         return
     if form.mode != "indicators":
         return
@@ -402,7 +409,7 @@ def _fill_previous(form: Found, values: list[tuple[int, Cell]]) -> None:
     if len(values) >= 2:
         item["实施周期指标值"], item[annual_key] = values[-2][1].text, values[-1][1].text
     else:
-        only_annual = form.department and not form.city
+        only_annual = form.department and not form.city or form.columns["single"]
         item["实施周期指标值" if values[0][0] <= 0 and not only_annual else annual_key] = values[0][1].text
     _use(form, *(cell for _, cell in values[-2:]))
 
@@ -571,7 +578,7 @@ def _item(form: Found, name: list[Cell], values: list[tuple[int, Cell]], grid: b
         item["实施周期指标值"], item[annual_key] = values[-2][1].text, values[-1][1].text
     elif values:
         # extracted text of a town department form: its one value is the annual one, wherever it landed
-        only_annual = not grid and form.department and not form.city
+        only_annual = not grid and form.department and not form.city or form.columns["single"]
         item["实施周期指标值" if values[0][0] <= 0 and not only_annual else annual_key] = values[0][1].text
     return item
 
