@@ -470,8 +470,9 @@ def _by_shape(form: Found, texts: list[tuple[int, Cell]]):
     extra = [cell for _, cell in rest[:start]]
     if len(extra) >= 2 and level1 is None and level2 is None:
         level1, level2 = extra[-2], extra[-1]
-    elif extra and level2 is None and (level1 is not None or form.level1 is not None):
-        level2 = extra[-1]
+    elif extra and level2 is None and (level1 is not None or form.level1 is not None
+                                       or rest[start - 1][0] >= form.columns["l2"]):
+        level2 = extra[-1]  # (a 二级 before any 一级 is reported if no framework names its 一级)
     elif extra and level1 is None:
         level1 = extra[-1]
     name = [cell for _, cell in rest[start:end + 1]]
