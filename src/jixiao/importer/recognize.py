@@ -3,9 +3,15 @@
 In: :class:`~jixiao.importer.sources.Row` objects. Out: one dict per form, in the input schema's Chinese
 keys, and a warning for every non-empty cell that could not be placed. Labels are found by their text,
 not by position, so hand-made files with other column widths, blank rows, a differently worded title,
-or several forms one after another work. Extracted text, whose cells may be shifted by a column, is read
-by the same rules: a cell's place in the indicator table comes from the header row's columns, and a
-value past the last column is still a value.
+or several forms one after another work.
+
+In a grid (XLSX, DOCX, PDF) an indicator row's cells take their place from the header row's columns.
+Extracted text shifts cells, drops empty ones and prints a tall merged cell's text at its middle, so
+there an indicator row is read by its words and its shape: the standard 一级/二级 names of the
+frameworks (and which 一级 each 二级 belongs to) from the left, the values from the right end, the 三级
+name between them. A 二级 whose 一级 is printed later (or was cut off) goes under its standard 一级; a
+一级 printed on a row of its block adopts the 二级 being read. 三级 names and values are kept as printed.
+A missing value stays empty with a warning naming its line.
 """
 
 from __future__ import annotations
