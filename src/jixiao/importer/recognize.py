@@ -353,14 +353,14 @@ def _indicators(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
     texts = [pair for pair in texts if pair not in labels]
     if not texts:
         return
-    names = [c.text for _, c in texts]
+    names = ["".join(c.text.split()) for _, c in texts]  # a wrapped header cell may hold spaces
     if "一级指标" in names and "三级指标" in names:  # the header
         form.mode = "indicators"
         form.columns = {"width": len(row.cells)}
-        for i, cell in texts:
-            key = {"一级指标": "l1", "二级指标": "l2", "三级指标": "l3", "实施周期指标值": "period"}.get(cell.text)
-            if cell.text.endswith("年度指标值"):
-                key, form.columns["annual_label"] = "annual", cell.text
+        for (i, cell), text in zip(texts, names, strict=True):
+            key = {"一级指标": "l1", "二级指标": "l2", "三级指标": "l3", "实施周期指标值": "period"}.get(text)
+            if text.endswith("年度指标值"):
+                key, form.columns["annual_label"] = "annual", text
             if key:
                 form.columns[key] = i
             _use(form, cell)
