@@ -356,3 +356,13 @@ def test_a_table_with_one_value_column_reads_it_as_the_annual_value(tmp_path):
     tree = result.forms[0]["绩效指标"]
     assert tree["产出指标"]["数量指标"] == [{"三级指标": "培训人次", "实施周期指标值": "", "当年度指标值": "≥300人次"}]
     assert any("「培训人次」没有实施周期指标值" in w for w in result.warnings)  # a project form needs both
+
+
+def test_a_first_level_with_no_second_level_read_is_left_out_with_a_warning(tmp_path):
+    text = DEFECTS.split("绩效指标\t")[0] + (
+        "绩效指标\t一级指标\t二级指标\t三级指标\t实施周期指标值\t当年度指标值\n"
+        "\t产出指标\t数量指标\t培训人次\t≥300人次\t≥300人次\n"
+        "\t效益指标\n")
+    result = imported(tmp_path, text)
+    assert list(result.forms[0]["绩效指标"]) == ["产出指标"] and result.models[0] is not None
+    assert any("第 15 行：一级指标「效益指标」下没有读到二级指标" in w for w in result.warnings)

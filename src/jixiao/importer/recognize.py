@@ -70,6 +70,7 @@ class Found:
     inferred: bool = False  # the current 一级 was taken from its 二级's standard parent, not printed
     opened: list[str] = field(default_factory=list)  # the 二级 opened since the last printed 一级
     items: list[tuple[dict, Cell]] = field(default_factory=list)  # each 三级 read, with its name's cell
+    label_cells: dict[str, Cell] = field(default_factory=dict)  # where each 一级 was printed
     notes: list[str] = field(default_factory=list)  # warnings about what was read (a missing value)
 
 
@@ -103,7 +104,18 @@ def recognize(rows: list[Row]) -> Recognized:
         unplaced.extend(c for c in form.cells if id(c) not in form.used)
         for item, cell in form.items:
             _note_missing(form, cell, item)
+        _drop_empty_level1(form)
     return Recognized(forms, unplaced)
+
+
+def _drop_empty_level1(form: Found) -> None:
+    """A 一级 under which no 二级 was read cannot be loaded: it is left out, with a warning."""
+    tree = form.data.get("绩效指标", {})
+    for level1 in [k for k, groups in tree.items() if not groups]:
+        del tree[level1]
+        cell = form.label_cells.get(level1)
+        form.notes.append(f"{cell.where if cell else form.start}：一级指标「{level1}」下没有读到二级指标，"
+                          "未导入；请在导入的文件中补上它和它的二级指标")
 
 
 def _is_title(texts: list[tuple[int, Cell]]) -> bool:
@@ -387,12 +399,14 @@ def _indicator_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None
     """
     grid = row.grid
     level1, level2, name, values = _by_column(form, row, texts) if grid else _by_shape(form, texts)
-    if level1 is not None and not grid and level2 is None and form.level2 is not None:
+    if level1 is not None and not grid and level2 is None and form.level2 is not None and (
+            _owns(form, level1.text, form.level2) or not _owns(form, form.level1, form.level2)):
         _adopt_level1(form, _label(level1.text, grid))  # printed at the middle of its tall cell
-        _use(form, level1)
     elif level1 is not None:
         _enter_level1(form, _label(level1.text, grid))
+    if level1 is not None:
         _use(form, level1)
+        form.label_cells.setdefault(form.level1, level1)
     if level2 is not None and _enter_level2(form, _label(level2.text, grid), grid):
         _use(form, level2)
     if not name and values and level2 is None and not grid:
