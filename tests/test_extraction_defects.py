@@ -166,6 +166,28 @@ def move_level1_down(lines: list[str], rows: list[int]) -> list[str]:
     return lines
 
 
+def move_section_labels(lines: list[str]) -> list[str]:
+    """The tall 绩效指标 and 年度重点工作任务 cells printed at their middle: the header row loses its label
+    and a later row of the section (column 0 empty) gets it."""
+    lines = list(lines)
+    for label in ("绩效指标", "年度重点工作任务"):
+        for n, line in enumerate(lines):
+            cells = fields(line)
+            if cells[0] == label and len(cells) > 2 and cells[1] in ("一级指标", "名称"):
+                below = []  # the rows of the section: up to the next row with a label of its own
+                for m in range(n + 1, min(n + 6, len(lines))):
+                    if len(fields(lines[m])) <= 2 or fields(lines[m])[0].strip():
+                        break
+                    below.append(m)
+                if below:
+                    cells[0] = ""
+                    lines[n] = "\t".join(cells)
+                    target = fields(lines[below[len(below) // 2]])
+                    target[0] = label
+                    lines[below[len(below) // 2]] = "\t".join(target)
+    return lines
+
+
 def forms_data(result) -> list[dict]:
     return [m.model_dump(by_alias=True) if m is not None else None for m in result.models]
 
@@ -183,6 +205,8 @@ def test_lossless_defects_import_as_the_clean_text(tmp_path, source, data):
     if data.draw(st.booleans(), label="一级 at the middle of its cell"):
         lines = "\n".join(lines).splitlines()
         lines = move_level1_down(lines, indicator_rows(lines))
+    if data.draw(st.booleans(), label="section labels at the middle of their cells"):
+        lines = move_section_labels("\n".join(lines).splitlines())
     lines = [thousands(line) for line in "\n".join(lines).splitlines()]
     mutated = imported(tmp_path, "\n".join(lines) + "\n")
     assert forms_data(mutated) == forms_data(clean)

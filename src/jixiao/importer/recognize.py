@@ -139,9 +139,11 @@ def _read_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
     that happens to read like a label (a value "市本级使用资金") is still data."""
     position, cell = texts[0]
     first = cell.text
-    if form.mode == "goals" and form.columns.get("next") and first != "绩效指标":
+    # the indicator table starts at its label or, when the tall label is printed lower down, its header
+    indicators = first == "绩效指标" or _is_indicator_header(texts)
+    if form.mode == "goals" and form.columns.get("next") and not indicators:
         _goals(form, texts)
-    elif form.mode in ("tasks", "other_tasks") and first != "绩效指标" \
+    elif form.mode in ("tasks", "other_tasks") and not indicators \
             and not (first.startswith("其他需完成的任务") and form.mode == "tasks"):
         _tasks(form, row, texts)
     elif position <= 1 and "批复意见" in first:
@@ -174,18 +176,27 @@ def _read_row(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
         _budget(form, row, texts)
     elif first == "总体绩效目标":
         _overall(form, row, texts)
-    elif first == "年度重点工作任务":
-        _tasks(form, row, texts)
+    elif first == "年度重点工作任务" or first == "名称" and _is_task_header(texts):
+        _tasks(form, row, texts)  # (a task header whose tall label is printed lower down)
     elif first.startswith("其他需完成的任务"):
         form.mode = None
         if any(c.text == "名称" for _, c in texts[1:2]):  # the city layout: a table of its own
             _tasks(form, row, texts)
         else:
             _put(form, "其他需完成的任务", row, position)
-    elif first == "绩效指标":
+    elif indicators:
         _indicators(form, row, texts)
     elif form.mode == "goals":
         _goals(form, texts)
+
+
+def _is_indicator_header(texts: list[tuple[int, Cell]]) -> bool:
+    names = {"".join(c.text.split()) for _, c in texts}
+    return "一级指标" in names and "三级指标" in names
+
+
+def _is_task_header(texts: list[tuple[int, Cell]]) -> bool:
+    return any(c.text.startswith(("主要实施内容", "目标内容")) for _, c in texts)
 
 
 def _use(form: Found, *cells: Cell | None) -> None:
@@ -488,7 +499,14 @@ def _by_shape(form: Found, texts: list[tuple[int, Cell]]):
         return None, None, [rest[0][1]], [(pos - rest[1][0] - (form.columns["period"] - form.columns["l3"]), cell)
                                           for pos, cell in rest[2:]]
     extra = [cell for _, cell in rest[:start]]
-    if len(extra) >= 2 and level1 is None and level2 is None:
+    known = [cell for cell in extra if norm(cell.text) in LEVEL1_NAMES | LEVEL2_NAMES]
+    if known:  # a standard name behind a stray cell: the name decides, the stray cell is reported
+        for cell in known:
+            if norm(cell.text) in LEVEL2_NAMES and level2 is None:
+                level2 = cell
+            elif norm(cell.text) in LEVEL1_NAMES and level1 is None:
+                level1 = cell
+    elif len(extra) >= 2 and level1 is None and level2 is None:
         level1, level2 = extra[-2], extra[-1]
     elif extra and level2 is None and (level1 is not None or form.level1 is not None
                                        or rest[start - 1][0] >= form.columns["l2"]):
