@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__, importer, report, starter
+from . import __version__, importer, report, starter, terminal
 from .checks import ERROR, check_file, check_form
 from .errors import InputError, JixiaoError, OutputError, Problem
 from .importer import emit
@@ -107,8 +107,7 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, off: tuple[
             forms += len(form_file.forms)
             findings += check_file(form_file, rule_ids, floor)
         if output_format == "json":
-            input_errors = [line for error in outcome.errors for line in str(error).splitlines()]
-            click.echo(report.as_json(forms, findings, input_errors))
+            click.echo(report.as_json(forms, findings, _error_lines(outcome.errors)))
         else:
             _print_errors(errors_out, outcome.errors)
             report.print_text(Console(), forms, findings)
@@ -142,7 +141,7 @@ def import_(paths: tuple[Path, ...], output: Path | None, force: bool) -> None:
             except JixiaoError as error:
                 outcome.errors.append(error)
         for warning in result.warnings:
-            console.print(f"[yellow]警告[/]：{warning}", highlight=False, soft_wrap=True)
+            terminal.print_line(console, "警告", "yellow", warning)
         if result.forms:
             source = "、".join(str(p) for p in paths)
             if output is not None and output.suffix.lower() == ".json":
@@ -181,7 +180,7 @@ def new(out_dir: Path, force: bool) -> None:
     with _guard(console, False):
         written = starter.write_starters(out_dir, force=force)
         for path in written:
-            console.print(f"已写入 {path}")
+            terminal.print_line(console, "", "", f"已写入 {path}")
 
 
 def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: Path | None,
@@ -292,21 +291,24 @@ def _progress(console: Console | None) -> Progress:
                     disable=console is None or not console.is_terminal)
 
 
+def _error_lines(errors: list[JixiaoError]) -> list[str]:
+    return [str(problem) for error in errors for problem in (error.problems or [str(error)])]
+
+
 def _print_errors(console: Console, errors: list[JixiaoError]) -> None:
-    lines = [line for error in errors for line in str(error).splitlines()]
-    for line in dict.fromkeys(lines):  # a template error met by every form is said once
-        console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+    for line in dict.fromkeys(_error_lines(errors)):  # a template error met by every form is said once
+        terminal.print_line(console, "错误", "bold red", line)
 
 
 def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: str | None = None) -> None:
     _print_errors(console, outcome.errors)
     for note in outcome.notes:
-        console.print(f"[yellow]注意[/]：{note}", highlight=False, soft_wrap=True)
+        terminal.print_line(console, "注意", "yellow", note)
     if summary is None:
         summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
         if outcome.errors:
             summary += f"；{len(outcome.errors)} 处错误，出错的表未生成"
-    console.print(summary, highlight=False)
+    terminal.print_line(console, "", "", summary)
 
 
 class _guard:
@@ -324,8 +326,8 @@ class _guard:
         if isinstance(error, JixiaoError):
             _print_errors(self.console, [error])
             sys.exit(EXIT_INPUT)
-        self.console.print(f"[bold red]内部错误[/]：{type(error).__name__}: {error}。"
-                           "请加 --debug 重新运行，并把输出报告给开发者。", highlight=False, soft_wrap=True)
+        terminal.print_line(self.console, "内部错误", "bold red", f"{type(error).__name__}: {error}。"
+                            "请加 --debug 重新运行，并把输出报告给开发者。")
         sys.exit(1)
 
 

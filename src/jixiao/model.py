@@ -59,7 +59,16 @@ def _clean(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_clean)]
 Year = Annotated[int, Field(ge=1900, le=9999)]
-Amount = Annotated[Decimal, Field(allow_inf_nan=False)]
+MAX_AMOUNT = Decimal(10) ** 15  # 千万亿: above any budget, and small enough to print in a cell at once
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if value.copy_abs() >= MAX_AMOUNT:  # copy_abs: no context, so 1e999999999 cannot overflow
+        raise ValueError("金额超出上限（应小于 10 的 15 次方，即一千万亿）：请检查是否多写了数字或指数")
+    return value
+
+
+Amount = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_bounded)]
 AmountUnit = Literal["元", "万元", ""]
 
 
