@@ -142,6 +142,7 @@ def import_(paths: tuple[Path, ...], output: Path | None, force: bool) -> None:
                 outcome.errors.append(error)
         for warning in result.warnings:
             terminal.print_line(console, "警告", "yellow", warning)
+        summary = "未导入任何表" + ("，未写入文件" if output else "")
         if result.forms:
             source = "、".join(str(p) for p in paths)
             if output is not None and output.suffix.lower() == ".json":
@@ -152,8 +153,9 @@ def import_(paths: tuple[Path, ...], output: Path | None, force: bool) -> None:
                 click.echo(text, nl=False)
             else:
                 write_atomic(output, text.encode("utf-8"))
-        _report(console, outcome, None, f"已导入 {len(result.forms)} 张表" + (f"到 {output}" if output else "")
-                + (f"；{len(result.warnings)} 条警告，请核对" if result.warnings else ""))
+            summary = f"已导入 {len(result.forms)} 张表" + (f"到 {output}" if output else "")
+        _report(console, outcome, None,
+                summary + (f"；{len(result.warnings)} 条警告，请核对" if result.warnings else ""))
         if outcome.errors:
             sys.exit(EXIT_INPUT)
 
@@ -203,8 +205,11 @@ def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: 
         task = progress.add_task("生成", total=total)
         stems: set[str] = set()
         for form_file in files:
-            _render_file(form_file, formats, out_dir, templates, outcome, stems,
-                         lambda n=1: progress.advance(task, n), force)
+            try:
+                _render_file(form_file, formats, out_dir, templates, outcome, stems,
+                             lambda n=1: progress.advance(task, n), force)
+            except JixiaoError as error:  # a refused or unwritable output path: the other files go on
+                outcome.errors.append(error)
     return outcome
 
 
@@ -259,8 +264,12 @@ def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] 
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file()
-                                and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json")))
+            inside = sorted(p for p in path.iterdir() if p.is_file()
+                            and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json"))
+            if not inside:
+                outcome.errors.append(JixiaoError.at(
+                    f"这是文件夹，其中没有可读取的文件（{'、'.join(suffixes)}）", path))
+            found.extend(inside)
         elif path.exists() or path.suffix.lower() in suffixes:
             found.append(path)  # a missing file is reported by load() in Chinese
         else:

@@ -309,6 +309,10 @@ def _indicators(form: Found, row: Row, texts: list[tuple[int, Cell]]) -> None:
             if key:
                 form.columns[key] = i
             _use(form, cell)
+        # a header of one value column (指标值) or without 二级指标: the columns it lacks never match
+        form.columns.setdefault("l2", -1)
+        form.columns.setdefault("period", form.columns.get("annual", form.columns["l3"] + 1))
+        form.columns.setdefault("annual", form.columns["period"])
         return
     if form.mode != "indicators":
         return
