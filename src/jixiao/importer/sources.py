@@ -70,7 +70,7 @@ def read(path: Path) -> list[Row]:
         raise
 
 
-_PARSERS = ("pdfminer", "pdfplumber", "openpyxl", "docx", "lxml", "zipfile")
+_PARSERS = ("pdfminer", "pdfplumber", "openpyxl", "docx", "lxml", "zipfile", "zlib")
 
 
 def _password_protected(error: Exception) -> bool:
