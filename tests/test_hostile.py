@@ -7,6 +7,7 @@ a user would meet it.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -91,7 +92,7 @@ def test_3_deep_nesting_fails_only_its_form_with_the_limit_in_the_message(tmp_pa
     out = tmp_path / "out"
     result = run("render", str(path), "-f", "docx", "-o", str(out))
     assert result.exit_code == 2
-    assert f"字段「表单第2项 › 绩效指标 › 产出指标 › 数量指标 › 第1项 › 当年度指标值 › 第1项" in result.output
+    assert "字段「表单第2项 › 绩效指标 › 产出指标 › 数量指标 › 第1项 › 当年度指标值 › 第1项" in result.output
     assert f"嵌套超过 {MAX_DEPTH} 层" in result.output and "deep.yaml，第 41 行" in result.output
     assert sorted(p.name for p in (out / "deep").iterdir()) == ["01-测试项目.docx", "03-测试项目.docx"]
     block = run("check", str(write(tmp_path, "block.yaml", deep_block)))
@@ -246,6 +247,7 @@ ENGLISH = re.compile(r"found|expected|should|position|unicode string|odict|\['|'
     ("set", PROJECT.replace("项目名称: 测试项目", "项目名称: !!set {a, b}"), "应为文本"),
     ("unclosed", PROJECT + 'x: "abc\n', "引号"),
     ("colon", PROJECT + "x: a: b\n", "冒号"),
+    ("tag", PROJECT + "x: !!int abc\n", "以 !! 开头的标签与它的值不符"),
 ])
 def test_12_yaml_problems_are_said_in_chinese_on_one_line(tmp_path, case, text, shown):
     path = write(tmp_path, f"{case}.yaml", text)
@@ -254,6 +256,12 @@ def test_12_yaml_problems_are_said_in_chinese_on_one_line(tmp_path, case, text, 
     errors = [line for line in result.output.splitlines() if line.startswith("错误")]
     assert len(errors) == 1, result.output
     assert not ENGLISH.search(errors[0].replace(str(path), "")), errors[0]
+
+
+def test_12_no_english_warning_from_the_yaml_reader(tmp_path):
+    reused = PROJECT.replace("主管部门: 某办公室\n用款单位: 某办公室", "主管部门: &a 某办公室\n用款单位: &a 某办公室")
+    result = run("check", str(write(tmp_path, "anchor.yaml", reused)))
+    assert result.exit_code == 0 and "Warning" not in result.output and "anchor" not in result.output.lower()
 
 
 def test_12_a_non_string_key_is_named_as_the_key(tmp_path):
@@ -278,3 +286,34 @@ def test_13_a_refused_output_path_does_not_hide_other_files(tmp_path):
     assert "不在输出目录内" in result.output and "晚于到期年度" in result.output
     assert (out / "c-good" / "01-测试项目.docx").exists()
     assert not any(elsewhere.iterdir())
+
+
+def replaced(original: bytes, entry: str, data: bytes | None) -> bytes:
+    """A zip with one entry's content replaced (``None``: left out)."""
+    source, target = zipfile.ZipFile(io.BytesIO(original)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in source.namelist():
+            if name != entry:
+                out.writestr(name, source.read(name))
+            elif data is not None:
+                out.writestr(name, data)
+    return target.getvalue()
+
+
+def test_damaged_office_files_found_by_the_fuzz_test_are_named_damaged(tmp_path):
+    """Each of these was an internal error (zlib.error, IndexError in openpyxl, AttributeError in python-docx)."""
+    project = write(tmp_path, "p.yaml", PROJECT)
+    run("render", str(project), "-f", "docx,xlsx", "-o", str(tmp_path / "out"))
+    docx = (tmp_path / "out" / "p" / "01-测试项目.docx").read_bytes()
+    xlsx = (tmp_path / "out" / "p" / "01-测试项目.xlsx").read_bytes()
+    stored = bytearray(xlsx)
+    at = stored.find(b"xl/worksheets/sheet1.xml") + 200  # inside that entry's deflate stream
+    stored[at:at + 8] = b"\xff" * 8
+    cases = {"main.docx": replaced(docx, "word/document.xml", b"<x/>"),
+             "styles.xlsx": replaced(xlsx, "xl/styles.xml", b"<styleSheet/>"),
+             "deflate.xlsx": bytes(stored)}
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = run("import", str(path))
+        assert result.exit_code == 2 and "文件已损坏" in result.output, (name, result.output)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +107,11 @@ def parse(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json":
         plain = _parse_json(path, text)
         try:
-            return _yaml().load(text)  # same data, with line numbers
-        except YAMLError:
+            return _load(text)  # same data, with line numbers
+        except (YAMLError, ValueError, TypeError, KeyError):
             return plain  # valid JSON that YAML rejects (tabs): no line numbers, same data
     try:
-        return _yaml().load(text)
+        return _load(text)
     except DuplicateKeyError as error:
         raise InputError.at("同一层级里有重复的键：每个键只能写一次", path, _line(error.problem_mark)) from None
     except ReaderError as error:
@@ -122,6 +123,14 @@ def parse(path: Path, text: str) -> Any:
                             _line(error.problem_mark) or _line(error.context_mark)) from None
     except YAMLError:
         raise InputError.at("YAML 语法错误：无法解析。请检查缩进、冒号后的空格、括号和引号是否成对", path) from None
+    except (ValueError, TypeError, KeyError):  # a tag's constructor refused its value: !!int abc
+        raise InputError.at("YAML 中以 !! 开头的标签与它的值不符（如 !!int abc）：请删除标签", path) from None
+
+
+def _load(text: str) -> Any:
+    with warnings.catch_warnings():  # ruamel.yaml warns in English (a reused anchor): the data is what counts
+        warnings.simplefilter("ignore")
+        return _yaml().load(text)
 
 
 class _DuplicateKey(Exception):
@@ -158,10 +167,10 @@ def _parse_json(path: Path, text: str) -> Any:
 
 def _duplicate_line(text: str) -> int | None:
     try:
-        _yaml().load(text)
+        _load(text)
     except DuplicateKeyError as error:
         return _line(error.problem_mark)
-    except YAMLError:
+    except (YAMLError, ValueError, TypeError, KeyError):
         pass
     return None
 

@@ -2,15 +2,16 @@
 
 Every reader returns :class:`Row` objects in reading order, within limits that a real form never
 nears (:data:`MAX_ROWS` rows and :data:`MAX_COLS` columns of a sheet, :data:`MAX_UNPACKED` bytes
-unpacked from an XLSX or DOCX), so a small file that claims a huge sheet is read in seconds or refused. A row's cells keep their grid positions: a
-merged cell's text is in its first position and the positions it covers are ``None``; lines outside a
-table (titles, the year line) are rows of one cell. Each cell knows where it was (sheet and cell, page,
-line), so what cannot be placed can be reported there.
+unpacked from an XLSX or DOCX), so a small file that claims a huge sheet is read in seconds or refused.
+A row's cells keep their grid positions: a merged cell's text is in its first position and the
+positions it covers are ``None``; lines outside a table (titles, the year line) are rows of one cell.
+Each cell knows where it was (sheet and cell, page, line), so what cannot be placed can be reported there.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,20 +58,33 @@ def read(path: Path) -> list[Row]:
     if reader is None:
         raise InputError.at(f"不支持的文件类型「{suffix or '无后缀'}」：可导入 {'、'.join(SUFFIXES)}", path)
     try:
-        return reader(path)
+        with warnings.catch_warnings():  # the parsers warn in English about what they repair
+            warnings.simplefilter("ignore")
+            return reader(path)
     except InputError:
         raise
     except Exception as error:  # the PDF and Office parsers raise many kinds on damaged input
         if _password_protected(error):
             raise InputError.at("PDF 设有打开密码，无法读取：请在 PDF 阅读器中输入密码后另存一份无密码的副本，"
                                 "再导入该副本", path) from None
-        if isinstance(error, (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError)) \
-                or type(error).__module__.split(".")[0] in _PARSERS:
+        if isinstance(error, (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError)) or _raised_in_parser(error):
             raise InputError.at(f"无法读取：文件已损坏，或不是 {suffix[1:].upper()} 文件", path) from None
         raise
 
 
 _PARSERS = ("pdfminer", "pdfplumber", "openpyxl", "docx", "lxml", "zipfile", "zlib")
+
+
+def _raised_in_parser(error: Exception) -> bool:
+    """Whether the error came out of a file parser (any kind: damaged files break them in many ways)."""
+    if type(error).__module__.split(".")[0] in _PARSERS:
+        return True
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").split(".")[0] in _PARSERS:
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _password_protected(error: Exception) -> bool:
@@ -151,7 +165,9 @@ def _docx(path: Path) -> list[Row]:
     from docx.oxml.ns import qn
 
     _check_zip(path, merges=False)
-    body = Document(path).element.body
+    body = getattr(Document(path).element, "body", None)
+    if body is None:  # the main part is some other XML
+        raise InputError.at("无法读取：文件已损坏，或不是 DOCX 文件", path)
     rows: list[Row] = []
     paragraph_no = table_no = 0
     for element in body:
