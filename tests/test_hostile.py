@@ -248,6 +248,7 @@ ENGLISH = re.compile(r"found|expected|should|position|unicode string|odict|\['|'
     ("unclosed", PROJECT + 'x: "abc\n', "引号"),
     ("colon", PROJECT + "x: a: b\n", "冒号"),
     ("tag", PROJECT + "x: !!int abc\n", "以 !! 开头的标签与它的值不符"),
+    ("merge", "<<: {表样: 项目绩效目标表}\n表单:\n  - 项目名称: x\n", "未知字段「表样」"),  # found by the fuzz test
 ])
 def test_12_yaml_problems_are_said_in_chinese_on_one_line(tmp_path, case, text, shown):
     path = write(tmp_path, f"{case}.yaml", text)

@@ -184,13 +184,22 @@ def _walk_lines(node: Any, loc: tuple) -> tuple[int | None, int]:
     line = node.lc.line + 1 if hasattr(node, "lc") else None
     for depth, key in enumerate(loc):
         if isinstance(node, dict) and key in node:
-            line = node.lc.key(key)[0] + 1 if hasattr(node, "lc") else line
+            line = _source_line(node, key, line)
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            line = node.lc.item(key)[0] + 1 if hasattr(node, "lc") else line
+            line = _source_line(node, key, line)
         else:
             return line, depth
         node = node[key]
     return line, len(loc)
+
+
+def _source_line(node: Any, key: Any, default: int | None) -> int | None:
+    """The line of a key or list item; a key that came from a YAML merge (<<) has none of its own."""
+    try:
+        where = node.lc.key(key) if isinstance(node, dict) else node.lc.item(key)
+        return where[0] + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return default
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
