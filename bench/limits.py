@@ -51,7 +51,8 @@ def form(folder: Path, name: str, text: str):
 
 def main_() -> None:
     folder = Path(tempfile.mkdtemp())
-    long_cell = form(folder, "long.yaml", PROJECT.replace("当年度指标值: 4次}", f'当年度指标值: "≥{"9" * (MAX_TEXT - 1)}"}}'))
+    digits = "≥" + "9" * (MAX_TEXT - 1)
+    long_cell = form(folder, "long.yaml", PROJECT.replace("当年度指标值: 4次}", f'当年度指标值: "{digits}"}}'))
     with_breaks = timed(f"PDF, one cell of {MAX_TEXT} unbreakable digits, with breaks",
                         lambda: jixiao.render(long_cell, "pdf"))
     every, pdf.BREAK_EVERY = pdf.BREAK_EVERY, MAX_TEXT * 2
@@ -66,7 +67,8 @@ def main_() -> None:
                     for i in range(MAX_ITEMS - 6))
     many = form(folder, "many.yaml", PROJECT.replace(FIRST, items))
     for fmt in ("pdf", "docx", "xlsx"):
-        timed(f"{fmt.upper()}, a form of {len(many.indicator_rows())} indicator rows", lambda f=fmt: jixiao.render(many, f))
+        timed(f"{fmt.upper()}, a form of {len(many.indicator_rows())} indicator rows",
+              lambda f=fmt: jixiao.render(many, f))
 
     deep = folder / "deep.json"
     deep.write_text('{"表样": "项目绩效目标表", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
