@@ -318,3 +318,11 @@ def test_damaged_office_files_found_by_the_fuzz_test_are_named_damaged(tmp_path)
         path.write_bytes(data)
         result = run("import", str(path))
         assert result.exit_code == 2 and "文件已损坏" in result.output, (name, result.output)
+
+
+def test_an_unwritable_output_is_said_in_chinese(tmp_path):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    text = write(tmp_path, "form.txt", (REFERENCE / "wangniudun-union-2024-project-approval.txt").read_text())
+    result = run("import", str(text), "-o", str(tmp_path / "plain" / "x.yaml"))
+    assert result.exit_code == 2 and "无法写入文件：路径中有一段是" in result.output
+    assert "File exists" not in result.output and "Not a directory" not in result.output

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, os_message
 from .limits import MAX_FILE_BYTES, audit
 from .model import FORM_CLASSES, AnyForm
 from .syntax import parse
@@ -100,7 +100,10 @@ def _read_text(path: Path) -> str:
         raise InputError.at("不是文件", path)
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputError.at(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，jixiao 不读取：请分成几个文件", path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError.at(f"无法读取文件：{os_message(error)}", path) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

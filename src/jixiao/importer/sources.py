@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, os_message
 
 SUFFIXES = (".xlsx", ".docx", ".pdf", ".txt")
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
@@ -67,6 +67,8 @@ def read(path: Path) -> list[Row]:
         if _password_protected(error):
             raise InputError.at("PDF 设有打开密码，无法读取：请在 PDF 阅读器中输入密码后另存一份无密码的副本，"
                                 "再导入该副本", path) from None
+        if isinstance(error, (PermissionError, IsADirectoryError)):
+            raise InputError.at(f"无法读取文件：{os_message(error)}", path) from None
         if isinstance(error, (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError)) or _raised_in_parser(error):
             raise InputError.at(f"无法读取：文件已损坏，或不是 {suffix[1:].upper()} 文件", path) from None
         raise
