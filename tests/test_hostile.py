@@ -87,7 +87,7 @@ def test_2_an_integer_of_thousands_of_digits_is_a_field_error(tmp_path):
 
 def test_3_deep_nesting_fails_only_its_form_with_the_limit_in_the_message(tmp_path):
     deep_flow = with_item("[" * 1000 + "]" * 1000)
-    deep_block = PROJECT + "".join("  " * i + f"k{i}:\n" for i in range(3000)) + "  " * 3000 + "v\n"
+    deep_block = PROJECT + "".join("  " * i + f"k{i}:\n" for i in range(1500)) + "  " * 1500 + "v\n"  # 2.3 MB
     path = write(tmp_path, "deep.yaml", forms_file(PROJECT, deep_flow, PROJECT))
     out = tmp_path / "out"
     result = run("render", str(path), "-f", "docx", "-o", str(out))
@@ -326,3 +326,23 @@ def test_an_unwritable_output_is_said_in_chinese(tmp_path):
     result = run("import", str(text), "-o", str(tmp_path / "plain" / "x.yaml"))
     assert result.exit_code == 2 and "无法写入文件：路径中有一段是" in result.output
     assert "File exists" not in result.output and "Not a directory" not in result.output
+
+
+def test_size_limits_of_files(tmp_path):
+    from jixiao.importer.sources import MAX_UNPACKED
+    from jixiao.limits import MAX_FILE_BYTES
+
+    big = write(tmp_path, "big.yaml", PROJECT + "#" * MAX_FILE_BYTES + "\n")
+    result = run("check", str(big))
+    assert result.exit_code == 2 and f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB" in result.output
+    project = write(tmp_path, "p.yaml", PROJECT)
+    run("render", str(project), "-f", "docx", "-o", str(tmp_path / "out"))
+    docx = (tmp_path / "out" / "p" / "01-测试项目.docx").read_bytes()
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+        target.writestr("word/media/zeros.bin", bytes(MAX_UNPACKED))
+    assert bomb.stat().st_size < 200_000
+    result = run("import", str(bomb))
+    assert result.exit_code == 2 and f"文件解压后超过 {MAX_UNPACKED // 1024 // 1024} MB" in result.output

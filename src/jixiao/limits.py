@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-MAX_FILE_BYTES = 10 * 1024 * 1024  # an input file; a town's whole disclosure is under 1 MB
+MAX_FILE_BYTES = 5 * 1024 * 1024   # an input file; 22 Dongkeng forms are 42 KB (5 MB: about 2,700 forms)
 MAX_DEPTH = 50                      # nesting of lists and mappings; a form needs 8
 MAX_TEXT = 10_000                   # characters in one cell (one value or key)
 MAX_FORM_TEXT = 100_000             # characters in one form, aliases counted each time they are used
