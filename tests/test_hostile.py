@@ -246,6 +246,7 @@ ENGLISH = re.compile(r"found|expected|should|position|unicode string|odict|\['|'
     ("layout_list", PROJECT.replace("表样: 项目绩效目标表", "表样: [项目绩效目标表]"), "「表样」应为文字，收到 列表"),
     ("set", PROJECT.replace("项目名称: 测试项目", "项目名称: !!set {a, b}"), "应为文本"),
     ("unclosed", PROJECT + 'x: "abc\n', "引号"),
+    ("unclosed_list", PROJECT + "x: [[[a\n", "括号没有成对"),
     ("colon", PROJECT + "x: a: b\n", "冒号"),
     ("tag", PROJECT + "x: !!int abc\n", "以 !! 开头的标签与它的值不符"),
     ("merge", "<<: {表样: 项目绩效目标表}\n表单:\n  - 项目名称: x\n", "未知字段「表样」"),  # found by the fuzz test

@@ -190,6 +190,7 @@ _JSON_ERRORS = {
 
 # ruamel.yaml's problem or context text → what it means for someone writing a form, in Chinese.
 _YAML_ERRORS = [
+    (r"found unexpected end of stream|<stream end>", "文件意外结束：引号或括号没有成对"),
     (r"found character '\\t'", "这里有制表符（Tab）：YAML 只能用空格缩进，请把 Tab 换成空格"),
     (r"found character .* that cannot start any token",
      "这个字符不能出现在值的开头（以 @、`、% 等开头的文字请加引号）"),
@@ -197,7 +198,6 @@ _YAML_ERRORS = [
     (r"found duplicate anchor", "锚点 & 的名字重复了"),
     (r"found unknown escape character|expected escape sequence",
      "双引号里的反斜杠转义无效：文字中的 \\ 请写成 \\\\，或改用单引号"),
-    (r"found unexpected end of stream", "文件意外结束：引号或括号没有成对"),
     (r"mapping values are not allowed here",
      "这里不能出现“冒号加空格”：文字里有冒号时请给整段文字加引号，或检查缩进"),
     (r"could not find expected ':'|while scanning a simple key", "缺少冒号：键和值之间要写“: ”（冒号后有空格）"),
