@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from jixiao.cli import main
 from jixiao.limits import MAX_DEPTH, MAX_ITEMS, MAX_TEXT, audit
+from jixiao.terminal import for_terminal
 
 from .conftest import PROJECT, write
 from .readback import REFERENCE
@@ -347,3 +348,13 @@ def test_size_limits_of_files(tmp_path):
     assert bomb.stat().st_size < 200_000
     result = run("import", str(bomb))
     assert result.exit_code == 2 and f"文件解压后超过 {MAX_UNPACKED // 1024 // 1024} MB" in result.output
+
+
+def test_imported_yaml_shows_bidi_controls_escaped_only_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    text = "项目名称: \u202e工会\n"
+    assert for_terminal(text, Terminal()) == "项目名称: \\u202e工会\n"
+    assert for_terminal(text, io.StringIO()) == text  # redirected to a file: the data as it is

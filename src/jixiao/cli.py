@@ -150,7 +150,7 @@ def import_(paths: tuple[Path, ...], output: Path | None, force: bool) -> None:
             else:
                 text = emit.to_yaml(result.forms, source)
             if output is None:
-                click.echo(text, nl=False)
+                click.echo(terminal.for_terminal(text, sys.stdout), nl=False)
             else:
                 write_atomic(output, text.encode("utf-8"))
             summary = f"已导入 {len(result.forms)} 张表" + (f"到 {output}" if output else "")

@@ -54,3 +54,13 @@ def escape_json(text: str) -> str:
     the same character: the JSON stays valid and means the same.
     """
     return _IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def for_terminal(text: str, stream) -> str:
+    """Generated text (YAML) as printed on ``stream``: escaped where a person reads it, as is where it is saved.
+
+    ruamel.yaml escapes control characters but writes bidi controls (U+202E…) as they are; on a terminal
+    they would reorder what the lines appear to say, so there they are shown as ``\\u202e``.
+    """
+    isatty = getattr(stream, "isatty", None)
+    return _IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if isatty and isatty() else text
