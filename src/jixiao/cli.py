@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import __version__, importer, report, starter
+from . import __version__, importer, report, starter, terminal
 from .checks import ERROR, check_file, check_form
 from .errors import InputError, JixiaoError, OutputError, Problem
 from .importer import emit
@@ -109,8 +109,7 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, off: tuple[
             forms += len(form_file.forms)
             findings += check_file(form_file, rule_ids, floor)
         if output_format == "json":
-            input_errors = [line for error in outcome.errors for line in str(error).splitlines()]
-            click.echo(report.as_json(forms, findings, input_errors, unchecked))
+            click.echo(report.as_json(forms, findings, _error_lines(outcome.errors), unchecked))
         else:
             _print_errors(errors_out, outcome.errors)
             report.print_text(Console(), forms, findings, unchecked)
@@ -144,7 +143,8 @@ def import_(paths: tuple[Path, ...], output: Path | None, force: bool) -> None:
             except JixiaoError as error:
                 outcome.errors.append(error)
         for warning in result.warnings:
-            console.print(f"[yellow]警告[/]：{warning}", highlight=False, soft_wrap=True)
+            terminal.print_line(console, "警告", "yellow", warning)
+        summary = "未导入任何表" + ("，未写入文件" if output else "")
         if result.forms:
             source = "、".join(str(p) for p in paths)
             if output is not None and output.suffix.lower() == ".json":
@@ -152,11 +152,12 @@ def import_(paths: tuple[Path, ...], output: Path | None, force: bool) -> None:
             else:
                 text = emit.to_yaml(result.forms, source)
             if output is None:
-                click.echo(text, nl=False)
+                click.echo(terminal.for_terminal(text, sys.stdout), nl=False)
             else:
                 write_atomic(output, text.encode("utf-8"))
-        _report(console, outcome, None, f"已导入 {len(result.forms)} 张表" + (f"到 {output}" if output else "")
-                + (f"；{len(result.warnings)} 条警告，请核对" if result.warnings else ""))
+            summary = f"已导入 {len(result.forms)} 张表" + (f"到 {output}" if output else "")
+        _report(console, outcome, None,
+                summary + (f"；{len(result.warnings)} 条警告，请核对" if result.warnings else ""))
         if outcome.errors:
             sys.exit(EXIT_INPUT)
 
@@ -183,7 +184,7 @@ def new(out_dir: Path, force: bool) -> None:
     with _guard(console, False):
         written = starter.write_starters(out_dir, force=force)
         for path in written:
-            console.print(f"已写入 {path}")
+            terminal.print_line(console, "", "", f"已写入 {path}")
 
 
 def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: Path | None,
@@ -206,8 +207,11 @@ def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: 
         task = progress.add_task("生成", total=total)
         stems: set[str] = set()
         for form_file in files:
-            _render_file(form_file, formats, out_dir, templates, outcome, stems,
-                         lambda n=1: progress.advance(task, n), force)
+            try:
+                _render_file(form_file, formats, out_dir, templates, outcome, stems,
+                             lambda n=1: progress.advance(task, n), force)
+            except JixiaoError as error:  # a refused or unwritable output path: the other files go on
+                outcome.errors.append(error)
     return outcome
 
 
@@ -270,8 +274,12 @@ def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] 
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file()
-                                and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json")))
+            inside = sorted(p for p in path.iterdir() if p.is_file()
+                            and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json"))
+            if not inside:
+                outcome.errors.append(JixiaoError.at(
+                    f"这是文件夹，其中没有可读取的文件（{'、'.join(suffixes)}）", path))
+            found.extend(inside)
         elif path.exists() or path.suffix.lower() in suffixes:
             found.append(path)  # a missing file is reported by load() in Chinese
         else:
@@ -302,23 +310,27 @@ def _progress(console: Console | None) -> Progress:
                     disable=console is None or not console.is_terminal)
 
 
+def _error_lines(errors: list[JixiaoError]) -> list[str]:
+    return [str(problem) for error in errors for problem in (error.problems or [str(error)])]
+
+
 def _print_errors(console: Console, errors: list[JixiaoError]) -> int:
     """Print each problem once; returns how many lines were printed (what a summary should count)."""
-    lines = dict.fromkeys(line for error in errors for line in str(error).splitlines())
+    lines = dict.fromkeys(_error_lines(errors))
     for line in lines:  # a template error met by every form is said once
-        console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+        terminal.print_line(console, "错误", "bold red", line)
     return len(lines)
 
 
 def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: str | None = None) -> None:
     printed = _print_errors(console, outcome.errors)
     for note in outcome.notes:
-        console.print(f"[yellow]注意[/]：{note}", highlight=False, soft_wrap=True)
+        terminal.print_line(console, "注意", "yellow", note)
     if summary is None:
         summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
         if printed:
             summary += f"；{printed} 处错误（见上），出错的表未生成"
-    console.print(summary, highlight=False, soft_wrap=True)
+    terminal.print_line(console, "", "", summary)
 
 
 class _guard:
@@ -336,8 +348,8 @@ class _guard:
         if isinstance(error, JixiaoError):
             _print_errors(self.console, [error])
             sys.exit(EXIT_INPUT)
-        self.console.print(f"[bold red]内部错误[/]：{type(error).__name__}: {error}。"
-                           "请加 --debug 重新运行，并把输出报告给开发者。", highlight=False, soft_wrap=True)
+        terminal.print_line(self.console, "内部错误", "bold red", f"{type(error).__name__}: {error}。"
+                            "请加 --debug 重新运行，并把输出报告给开发者。")
         sys.exit(1)
 
 

@@ -7,6 +7,7 @@ exits with status 2; it never shows a traceback unless ``--debug`` is given.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,3 +61,17 @@ class FontError(JixiaoError):
 
 class OutputError(JixiaoError):
     """An output file cannot be written."""
+
+
+_OS_ERRORS = {
+    errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读",
+    errno.ENOENT: "路径不存在", errno.ENOTDIR: "路径中有一段是文件而不是文件夹",
+    errno.EEXIST: "路径中有一段是已存在的文件", errno.EISDIR: "这是文件夹", errno.ENAMETOOLONG: "文件名太长",
+    errno.EINVAL: "文件名无效",
+}
+
+
+def os_message(error: OSError) -> str:
+    """What an operating-system error means, in Chinese (``strerror`` is English)."""
+    meaning = _OS_ERRORS.get(error.errno or 0)
+    return meaning or f"操作系统错误（错误号 {error.errno}）"

@@ -12,45 +12,31 @@ A file holds either one form (its keys at the top level) or many::
     表单:
       - 项目名称: ……
 
-Both formats go through ruamel.yaml's round-trip loader, which remembers where every key stands (JSON
-is checked with :mod:`json` first, for its clearer syntax errors). Floats are kept as the text typed,
-so ``0.00`` prints as ``0.00`` and a target value ``1.50`` is not turned into ``1.5``.
+Parsing, with the line of every key, is :mod:`jixiao.syntax`; the limits that keep hostile input from
+hanging or crashing (nesting, text length, entries, file size) are :mod:`jixiao.limits`. A breach inside
+one form fails that form only.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, os_message
+from .limits import MAX_FILE_BYTES, audit
 from .model import FORM_CLASSES, AnyForm
+from .syntax import parse
 
 SUFFIXES = (".yaml", ".yml", ".json")
 FILE_KEYS = ("公共", "表单")
 TREE_KEY = "绩效指标"  # replaced whole by a form, never merged key by key with 公共
-
-
-class _TextFloats(RoundTripConstructor):
-    """Keep floats and timestamps as the text typed: they are printed, not computed with."""
-
-
-_TextFloats.add_constructor("tag:yaml.org,2002:float", RoundTripConstructor.construct_yaml_str)
-_TextFloats.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _TextFloats
-    yaml.allow_duplicate_keys = False
-    return yaml
+_SHOWN_KEYS = 8  # a field path deeper than any form's is cut short in messages
 
 
 @dataclass
@@ -95,7 +81,7 @@ class FormFile:
 def load(path: str | Path) -> FormFile:
     """Read and validate every form of one file. Raises :class:`InputError` if the file is unusable."""
     path = Path(path)
-    root = _parse(path, _read_text(path))
+    root = parse(path, _read_text(path))
     shared, items, item_base = _split(path, root)
     result = FormFile(path=path, count=len(items))
     for i, item in enumerate(items, start=1):
@@ -112,7 +98,12 @@ def _read_text(path: Path) -> str:
         raise InputError.at("文件不存在，请检查路径", path)
     if not path.is_file():
         raise InputError.at("不是文件", path)
-    data = path.read_bytes()
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError.at(f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，jixiao 不读取：请分成几个文件", path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError.at(f"无法读取文件：{os_message(error)}", path) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -124,52 +115,13 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def _parse(path: Path, text: str) -> Any:
-    if path.suffix.lower() == ".json":
-        try:
-            plain = json.loads(text, parse_float=str)
-        except json.JSONDecodeError as error:
-            meaning = next((zh for en, zh in _JSON_ERRORS.items() if error.msg.startswith(en)), error.msg)
-            raise InputError.at(f"JSON 语法错误（第 {error.colno} 列）：{meaning}", path,
-                                error.lineno) from None
-        try:
-            return _yaml().load(text)  # same data, with line numbers
-        except YAMLError:
-            return plain  # valid JSON that YAML rejects (tabs): no line numbers, same data
-    try:
-        return _yaml().load(text)
-    except DuplicateKeyError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else None
-        raise InputError.at("同一层级里有重复的键：每个键只能写一次", path, line) from None
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "无法解析"
-        started = ""
-        if error.context_mark and error.problem_mark and error.context_mark.line != mark.line:
-            started = f"（问题始于第 {error.context_mark.line + 1} 行：{error.context}）"
-        raise InputError.at(f"YAML 语法错误：{problem}{started}。请检查缩进、冒号后的空格、括号和引号是否成对",
-                            path, mark.line + 1 if mark else None) from None
-    except YAMLError as error:
-        raise InputError.at(f"YAML 语法错误：{error}", path) from None
-
-
-_JSON_ERRORS = {
-    "Expecting property name enclosed in double quotes": "键名应写在双引号里（或最后一项后多了逗号）",
-    "Expecting ',' delimiter": "缺少逗号",
-    "Expecting ':' delimiter": "键名后缺少冒号",
-    "Expecting value": "缺少值（或多了逗号）",
-    "Unterminated string": "字符串缺少结尾的双引号",
-    "Invalid control character": "字符串里有未转义的控制字符（换行请写成 \\n）",
-    "Extra data": "JSON 结束后还有多余的内容",
-}
-
-
 def _split(path: Path, root: Any) -> tuple[dict, list, tuple]:
     """Return (公共, the form mappings, the path prefix of a form) of a parsed file."""
     if not isinstance(root, dict):
         raise InputError.at("文件顶层应为键值对（一张表的各栏目，或 公共/表单），不是列表或单个值", path, 1)
     if "表单" not in root:
         return {}, [root], ()
+    _audit(path, root, ("公共",))
     unknown = [k for k in root if k not in FILE_KEYS]
     if unknown:
         key = unknown[0]
@@ -183,6 +135,16 @@ def _split(path: Path, root: Any) -> tuple[dict, list, tuple]:
                             _Located(path, root).line_of(("表单",)), "表单")
     _check_shared_keys(path, root)
     return shared, items, ("表单",)
+
+
+def _audit(path: Path, root: Any, key: tuple, located: "_Located | None" = None) -> None:
+    """Refuse what breaks a limit in a form (``key`` ``()``) or in the file's ``公共``."""
+    node = root.get(key[0]) if key else root
+    breach = audit(node, key)
+    if breach:
+        located = located or _Located(path, root)
+        field = located.describe(breach.loc[:_SHOWN_KEYS]) + (" › …" if len(breach.loc) > _SHOWN_KEYS else "")
+        raise InputError.at(breach.message, path, breach.line or located.line_of(breach.loc), field or None)
 
 
 def _check_shared_keys(path: Path, root: dict) -> None:
@@ -225,13 +187,22 @@ def _walk_lines(node: Any, loc: tuple) -> tuple[int | None, int]:
     line = node.lc.line + 1 if hasattr(node, "lc") else None
     for depth, key in enumerate(loc):
         if isinstance(node, dict) and key in node:
-            line = node.lc.key(key)[0] + 1 if hasattr(node, "lc") else line
+            line = _source_line(node, key, line)
         elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            line = node.lc.item(key)[0] + 1 if hasattr(node, "lc") else line
+            line = _source_line(node, key, line)
         else:
             return line, depth
         node = node[key]
     return line, len(loc)
+
+
+def _source_line(node: Any, key: Any, default: int | None) -> int | None:
+    """The line of a key or list item; a key that came from a YAML merge (<<) has none of its own."""
+    try:
+        where = node.lc.key(key) if isinstance(node, dict) else node.lc.item(key)
+        return where[0] + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return default
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -250,6 +221,7 @@ def _aliases(cls: type[BaseModel]) -> list[str]:
 
 def _validate(located: _Located) -> AnyForm:
     raw = located.item
+    _audit(located.path, raw, (), located)
     if not isinstance(raw, dict):
         raise InputError.at("每张表应为键值对（项目名称: ……），不是列表或单个值", located.path,
                             located.line_of(()), located.describe(()) or None)
@@ -289,9 +261,11 @@ def _layout_message(layout: Any) -> str:
     choices = "、".join(FORM_CLASSES)
     if layout is None:
         return f"缺少「表样」：请写明这张表的表样（可写在 公共 里），可选：{choices}"
-    hint = difflib.get_close_matches(str(layout), list(FORM_CLASSES), n=1, cutoff=0.3)
+    if not isinstance(layout, str):
+        return f"「表样」应为文字，收到 {_show(layout)}。可选：{choices}"
+    hint = difflib.get_close_matches(layout, list(FORM_CLASSES), n=1, cutoff=0.3)
     also = f"。是否想写「{hint[0]}」？" if hint else ""
-    return f"未知的表样「{layout}」{also}可选：{choices}"
+    return f"未知的表样「{_show(layout)[1:-1]}」{also}可选：{choices}"
 
 
 def _message(cls: type[BaseModel], error: dict, loc: tuple) -> str:
@@ -307,12 +281,14 @@ def _message(cls: type[BaseModel], error: dict, loc: tuple) -> str:
         return str(ctx.get("error", error["msg"]))
     template = _MESSAGES.get(kind)
     if template:
-        return template.format(given=_show(given), **{k: _show(v) for k, v in ctx.items()})
-    return f"输入有误（{error['msg']}），收到 {_show(given)}"
+        return template.format(given=_show(given), choices=_choices(ctx.get("expected", "")),
+                               **{k: _show(v) for k, v in ctx.items()})
+    return f"输入有误，收到 {_show(given)}"
 
 
 _MESSAGES = {
     "int_parsing": "应为整数（如年份 2024），收到 {given}",
+    "int_parsing_size": "应为整数（如年份 2024），收到 {given}",
     "int_type": "应为整数（如年份 2024），收到 {given}",
     "int_from_float": "应为整数（如年份 2024），收到 {given}",
     "decimal_parsing": "应为数字金额（如 517200、137.34 或 1,172.47，不写单位），收到 {given}",
@@ -321,7 +297,9 @@ _MESSAGES = {
     "string_type": "应为文本，收到 {given}",
     "bool_parsing": "应为 true 或 false，收到 {given}",
     "bool_type": "应为 true 或 false，收到 {given}",
-    "literal_error": "应为 {expected} 之一，收到 {given}",
+    "literal_error": "应为 {choices} 之一，收到 {given}",
+    "string_unicode": "含有无效的 Unicode 字符（单独的代理项，如 \\udfff）：请删除该字符",
+    "string_too_long": "文字太长，收到 {given}",
     "greater_than_equal": "应不小于 {ge}，收到 {given}",
     "less_than_equal": "应不大于 {le}，收到 {given}",
     "dict_type": "应为键值对（冒号分隔的栏目），收到 {given}",
@@ -331,11 +309,24 @@ _MESSAGES = {
 }
 
 
+def _choices(expected: str) -> str:
+    """pydantic's ``'元', '万元' or ''`` as “元”、“万元”、“”."""
+    items = [item.strip().strip("'\"") for item in re.split(r",| or ", str(expected)) if item.strip()]
+    return "、".join(f"“{item}”" for item in items)
+
+
 def _show(value: Any) -> str:
+    """A value as the user wrote it, briefly; never a Python repr."""
     if isinstance(value, dict):
         return "键值对"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return "列表"
+    if value is None:
+        return "空值"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, (str, int, float, Decimal)):
+        return "无法识别的值"
     text = str(value)
     return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
 

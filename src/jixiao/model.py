@@ -60,6 +60,15 @@ def _clean(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_clean)]
 Year = Annotated[int, Field(ge=1900, le=9999)]
+MAX_AMOUNT = Decimal(10) ** 15  # 千万亿: above any budget, and small enough to print in a cell at once
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if value.copy_abs() >= MAX_AMOUNT:  # copy_abs: no context, so 1e999999999 cannot overflow
+        raise ValueError("金额超出上限（应小于 10 的 15 次方，即一千万亿）：请检查是否多写了数字或指数")
+    return value
+
+
 # An amount as typed or copied from Excel: 517200, 137.34, "1,172.47", "998,550.00". Commas must group
 # thousands; anything else ("1,17,2", "12万", "约5000") is left to the Decimal parser, which refuses it.
 AMOUNT_PATTERN = r"^\s*[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?\s*$"
@@ -73,7 +82,7 @@ def parse_amount(value: object) -> object:
     return value
 
 
-Amount = Annotated[Decimal, BeforeValidator(parse_amount), Field(allow_inf_nan=False),
+Amount = Annotated[Decimal, BeforeValidator(parse_amount), AfterValidator(_bounded), Field(allow_inf_nan=False),
                    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}],
                                    "description": "金额：数字，或带千分位逗号的文本（如 \"1,172.47\"），不写单位"})]
 AmountUnit = Literal["元", "万元", ""]

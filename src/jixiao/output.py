@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pathvalidate import sanitize_filename
 
-from .errors import OutputError
+from .errors import OutputError, os_message
 
 MAX_NAME = 60
 
@@ -87,4 +87,4 @@ def write_atomic(path: Path, data: bytes) -> None:
             Path(temporary).unlink(missing_ok=True)
             raise
     except OSError as error:
-        raise OutputError.at(f"无法写入文件：{error.strerror or error}", path) from None
+        raise OutputError.at(f"无法写入文件：{os_message(error)}", path) from None

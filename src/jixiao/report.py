@@ -8,8 +8,10 @@ from itertools import groupby
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .checks import ERROR, SEVERITY_NAMES, WARNING, Finding
+from .terminal import escape_json, plain
 
 _STYLE = {ERROR: "bold red", WARNING: "yellow"}
 _FORM_PREFIX = re.compile(r"^表单第\d+项( › )?")
@@ -24,13 +26,13 @@ def summary(forms: int, findings: list[Finding], unchecked: int = 0) -> dict:
 def print_text(console: Console, forms: int, findings: list[Finding], unchecked: int = 0) -> None:
     """A table per form with findings, then the summary line."""
     for (file, index, name), group in groupby(findings, key=lambda f: (f.file, f.form, f.name)):
-        table = Table(title=f"{file}  表单第{index}项「{name}」", title_justify="left", show_lines=False)
+        table = Table(title=plain(f"{file}  表单第{index}项「{name}」"), title_justify="left", show_lines=False)
         for column in ("级别", "规则", "行", "字段", "说明"):
             table.add_column(column, overflow="fold")
         for finding in group:
             field = _FORM_PREFIX.sub("", finding.field)  # the table's title names the form
-            table.add_row(f"[{_STYLE[finding.severity]}]{SEVERITY_NAMES[finding.severity]}[/]", finding.rule,
-                          str(finding.line or ""), field, finding.message)
+            table.add_row(Text(SEVERITY_NAMES[finding.severity], style=_STYLE[finding.severity]),
+                          plain(finding.rule), str(finding.line or ""), plain(field), plain(finding.message))
         console.print(table)
     counts = summary(forms, findings, unchecked)
     not_checked = (f"；[bold red]另有 {unchecked} 张表（或文件）未能读入，没有检查[/]：原因见上方的错误，"
@@ -46,5 +48,6 @@ def print_text(console: Console, forms: int, findings: list[Finding], unchecked:
 
 def as_json(forms: int, findings: list[Finding], input_errors: list[str], unchecked: int = 0) -> str:
     """The findings, the summary and any input errors as JSON."""
-    return json.dumps({"summary": summary(forms, findings, unchecked), "findings": [f.as_dict() for f in findings],
-                       "input_errors": input_errors}, ensure_ascii=False, indent=2)
+    return escape_json(json.dumps({"summary": summary(forms, findings, unchecked),
+                                   "findings": [f.as_dict() for f in findings],
+                                   "input_errors": input_errors}, ensure_ascii=False, indent=2))

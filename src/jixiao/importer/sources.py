@@ -1,25 +1,32 @@
 """Read forms as rows of cells, whatever the file: XLSX, DOCX, PDF, or a PDF extractor's text.
 
-Every reader returns :class:`Row` objects in reading order. A row's cells keep their grid positions: a
-merged cell's text is in its first position and the positions it covers are ``None``; lines outside a
-table (titles, the year line) are rows of one cell. Each cell knows where it was (sheet and cell, page,
-line), so what cannot be placed can be reported there.
+Every reader returns :class:`Row` objects in reading order, within limits that a real form never
+nears (:data:`MAX_ROWS` rows and :data:`MAX_COLS` columns of a sheet, :data:`MAX_UNPACKED` bytes
+unpacked from an XLSX or DOCX), so a small file that claims a huge sheet is read in seconds or refused.
+A row's cells keep their grid positions: a merged cell's text is in its first position and the
+positions it covers are ``None``; lines outside a table (titles, the year line) are rows of one cell.
+Each cell knows where it was (sheet and cell, page, line), so what cannot be placed can be reported there.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, os_message
 
 SUFFIXES = (".xlsx", ".docx", ".pdf", ".txt")
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
 _STRAY_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 LINE_HEIGHT = 1.35  # templates/style.css: a wrapped line; a paragraph adds 3pt more
 _PAGE_NUMBER = re.compile(r"^第\s*\d+\s*页[，,]?\s*(共\s*\d+\s*页)?$")
+MAX_ROWS = 5000                      # rows of a sheet read (a town's forms on one sheet: about 1,000)
+MAX_COLS = 40                        # columns of a sheet or a Word table (the forms have 6 to 10)
+MAX_UNPACKED = 20 * 1024 * 1024      # bytes unpacked from an XLSX or DOCX (22 forms: 1.3 MB DOCX, 0.3 MB XLSX)
+_LIMIT_HINT = f"（jixiao 读取每个工作表的前 {MAX_ROWS} 行、前 {MAX_COLS} 列）"
 
 
 @dataclass(frozen=True)
@@ -51,29 +58,94 @@ def read(path: Path) -> list[Row]:
     if reader is None:
         raise InputError.at(f"不支持的文件类型「{suffix or '无后缀'}」：可导入 {'、'.join(SUFFIXES)}", path)
     try:
-        return reader(path)
+        with warnings.catch_warnings():  # the parsers warn in English about what they repair
+            warnings.simplefilter("ignore")
+            return reader(path)
     except InputError:
         raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise InputError.at(f"无法读取：文件已损坏，或不是 {suffix[1:].upper()} 文件（{type(error).__name__}）",
-                            path) from None
     except Exception as error:  # the PDF and Office parsers raise many kinds on damaged input
-        if type(error).__module__.split(".")[0] in ("pdfminer", "pdfplumber", "openpyxl", "docx", "lxml"):
+        if _password_protected(error):
+            raise InputError.at("PDF 设有打开密码，无法读取：请在 PDF 阅读器中输入密码后另存一份无密码的副本，"
+                                "再导入该副本", path) from None
+        if isinstance(error, (PermissionError, IsADirectoryError)):
+            raise InputError.at(f"无法读取文件：{os_message(error)}", path) from None
+        if isinstance(error, (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError)) or _raised_in_parser(error):
             raise InputError.at(f"无法读取：文件已损坏，或不是 {suffix[1:].upper()} 文件", path) from None
         raise
+
+
+_PARSERS = ("pdfminer", "pdfplumber", "openpyxl", "docx", "lxml", "zipfile", "zlib")
+
+
+def _raised_in_parser(error: Exception) -> bool:
+    """Whether the error came out of a file parser (any kind: damaged files break them in many ways)."""
+    if type(error).__module__.split(".")[0] in _PARSERS:
+        return True
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").split(".")[0] in _PARSERS:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def _password_protected(error: Exception) -> bool:
+    causes = [error, *error.args, error.__cause__, error.__context__]
+    return any(type(c).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError") for c in causes)
+
+
+def _check_zip(path: Path, merges: bool) -> None:
+    """Refuse an Office file that unpacks too large, or (XLSX) merges cells beyond the sheet limits.
+
+    Checked before openpyxl loads the file, because openpyxl makes an object for every merged cell.
+    """
+    from lxml import etree
+    from openpyxl.utils.cell import range_boundaries
+
+    with zipfile.ZipFile(path) as archive:
+        if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED:
+            raise InputError.at(f"文件解压后超过 {MAX_UNPACKED // 1024 // 1024} MB，jixiao 不读取：请只保留绩效目标表",
+                                path)
+        sheets = [n for n in archive.namelist() if merges and n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        for name in sheets:
+            area = 0
+            with archive.open(name) as stream:
+                for _, element in etree.iterparse(stream, tag="{*}mergeCell"):
+                    min_col, min_row, max_col, max_row = range_boundaries(element.get("ref", ""))
+                    area += (max_row - min_row + 1) * (max_col - min_col + 1)
+                    if max_row > MAX_ROWS or max_col > MAX_COLS or area > MAX_ROWS * MAX_COLS:
+                        raise InputError.at(f"合并单元格 {element.get('ref')} 超出可导入的范围{_LIMIT_HINT}："
+                                            "请删除表格以外的内容后再导入", path)
+                    element.clear()
+
+
+def _extent(sheet, path: Path) -> tuple[int, int]:
+    """Rows and columns to read: the sheet's, or up to its last text when it claims more than the limits."""
+    if sheet.max_row <= MAX_ROWS and sheet.max_column <= MAX_COLS:
+        return sheet.max_row, sheet.max_column
+    rows = cols = 1
+    for (row, col), cell in sheet._cells.items():  # the cells the file holds (openpyxl has no public list)
+        if _cell_text(cell.value):
+            if row > MAX_ROWS or col > MAX_COLS:
+                raise InputError.at(f"工作表「{sheet.title}」的单元格 {cell.coordinate} 超出可导入的范围"
+                                    f"{_LIMIT_HINT}：请删除表格以外的内容，或把表格复制到新的工作表后再导入", path)
+            rows, cols = max(rows, row), max(cols, col)
+    return rows, cols
 
 
 def _xlsx(path: Path) -> list[Row]:
     import openpyxl
 
+    _check_zip(path, merges=True)
     book = openpyxl.load_workbook(path, data_only=True)
     rows: list[Row] = []
     for sheet in book.worksheets:
+        last_row, last_col = _extent(sheet, path)
         covered = {(r, c) for merged in sheet.merged_cells.ranges
-                   for r in range(merged.min_row, merged.max_row + 1)
-                   for c in range(merged.min_col, merged.max_col + 1)
+                   for r in range(merged.min_row, min(merged.max_row, last_row) + 1)
+                   for c in range(merged.min_col, min(merged.max_col, last_col) + 1)
                    if (r, c) != (merged.min_row, merged.min_col)}
-        for row in sheet.iter_rows():
+        for row in sheet.iter_rows(max_row=last_row, max_col=last_col):
             cells = tuple(None if (cell.row, cell.column) in covered
                           else Cell(_cell_text(cell.value), f"工作表「{sheet.title}」{cell.coordinate}")
                           for cell in row)
@@ -94,7 +166,10 @@ def _docx(path: Path) -> list[Row]:
     from docx import Document
     from docx.oxml.ns import qn
 
-    body = Document(path).element.body
+    _check_zip(path, merges=False)
+    body = getattr(Document(path).element, "body", None)
+    if body is None:  # the main part is some other XML
+        raise InputError.at("无法读取：文件已损坏，或不是 DOCX 文件", path)
     rows: list[Row] = []
     paragraph_no = table_no = 0
     for element in body:
@@ -123,7 +198,7 @@ def _docx_table(table, number: int, qn) -> list[Row]:
                              for p in tc.iter(qn("w:p")))
             where = f"表格 {number} 第 {r} 行第 {len(cells) + 1} 列"
             cells.append(None if continued else Cell(text.strip("\n"), where))
-            cells.extend([None] * (int(span.get(qn("w:val"))) - 1 if span is not None else 0))
+            cells.extend([None] * (min(int(span.get(qn("w:val"))), MAX_COLS) - 1 if span is not None else 0))
         rows.append(Row(tuple(cells)))
     return rows
 
@@ -178,7 +253,8 @@ def _pdf_cell_text(page, box) -> str:
 
     jixiao's PDFs keep the space a line wrapped at (``white-space: pre-wrap``), so lines join as they are.
     """
-    chars = [c for c in page.crop(box, strict=False).chars if c["text"].strip() or c["text"] == " "]
+    chars = [c for c in page.crop(box, strict=False).chars
+             if (c["text"].strip() or c["text"] == " ") and c["text"] != "\u200b"]  # the PDF writer's breaks
     lines: list[list[dict]] = []
     for char in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):
         if lines and abs(lines[-1][0]["top"] - char["top"]) < char["size"] * 0.5:
