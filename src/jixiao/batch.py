@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from . import __version__, errors
+from . import errors
 from .cache import CACHE_DIR, Cache, canonical_json, digest, form_key, grid_from_bytes, grid_to_bytes
 from .checks import ERROR, check_form
 from .errors import InputError, JixiaoError, OutputError, Problem
@@ -298,8 +298,16 @@ def _plan(form_files: list[FormFile], out_dir: Path, result: BatchResult, templa
                 form_result.error = error
                 continue
             data = loaded.form.model_dump(by_alias=True, mode="json")
-            tasks.append(_Task(file_result, form_result, loaded, base, form_key(data, templates.digest)))
+            tasks.append(_Task(file_result, form_result, loaded, base,
+                               form_key(data, templates.digest, jixiao_version())))
     return tasks, combined
+
+
+def jixiao_version() -> str:
+    """The running jixiao's version (looked up when called: part of every cache key)."""
+    from . import __version__
+
+    return __version__
 
 
 def _refuse_errors(loaded: LoadedForm, form_file: FormFile) -> None:
@@ -338,12 +346,12 @@ def _take_cached(tasks: list[_Task], formats: list[str], store: Cache, result: B
     for i, task in enumerate(tasks):
         entries = {fmt: store.get(task.key, fmt) for fmt in formats}
         missing = tuple(fmt for fmt, entry in entries.items() if entry is None)
+        for fmt, entry in entries.items():
+            if entry is not None:
+                _write_form_file(task, fmt, entry[0], result)
         if missing or not store.has(task.key, GRID):
-            data = task.loaded.form.model_dump(by_alias=True, mode="json")
-            pending.append((task, Job(i, data, missing)))
+            pending.append((task, Job(i, task.loaded.form.model_dump(by_alias=True, mode="json"), missing)))
             continue
-        for fmt, (data, _meta) in entries.items():
-            _write_form_file(task, fmt, data, result)
         task.result.cached = True
         advance(1)
     return pending
@@ -489,7 +497,7 @@ def _write_combined_docs(form_file: FormFile, file_result: FileResult, tasks: li
     cover = engine.cover_for(form_file)
     for fmt in formats:
         path = with_suffix(base, fmt)
-        key = digest("combined", __version__, fmt, canonical_json(cover.__dict__), *[t.key for t in ok])
+        key = digest("combined", jixiao_version(), fmt, canonical_json(cover.__dict__), *[t.key for t in ok])
         if not _combined_is_current(store, key, path):
             try:
                 engine.write_combined(_parts(ok, fmt, store), fmt, cover, path)

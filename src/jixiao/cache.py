@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from . import __version__, grid
+from . import grid
 from .output import write_atomic
 
 CACHE_DIR = ".jixiao-cache"
@@ -46,7 +46,7 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def form_key(data: dict, templates_hash: str, version: str = __version__) -> str:
+def form_key(data: dict, templates_hash: str, version: str) -> str:
     """The key of one form: its data (by alias), the templates it is laid out with, jixiao's version."""
     return digest("jixiao-form", version, templates_hash, canonical_json(data))
 

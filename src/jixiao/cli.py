@@ -6,6 +6,7 @@ file, line and field, and exits with status 2; ``--debug`` shows the traceback i
 
 from __future__ import annotations
 
+import socket
 import sys
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ EXIT_INPUT = 2
 EXIT_WARNINGS = 1
 DEFAULT_FORMATS = "docx,xlsx,pdf"
 DASK_TIMEOUT = "10s"
+DASK_CONNECT_SECONDS = 5
 
 
 @dataclass
@@ -225,12 +227,13 @@ def _scheduler_executor(address: str | None) -> Iterator[Executor | None]:
     except ImportError:
         raise OutputError.at("使用 --scheduler 需要安装 dask.distributed：pip install 'jixiao[distributed]'") from None
     try:
+        _reachable(address)  # a refused connection is said at once (dask would retry, then warn at exit)
         client = Client(address, timeout=DASK_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise OutputError.at(f"无法连接 dask 调度器 {address}：{error}；请检查地址，"
                              "并确认已运行 dask scheduler 和 dask worker") from None
     try:
-        yield client.get_executor()
+        yield client.get_executor(pure=False)  # each job is new work: no hashing of its data
     finally:
         client.close()
 
@@ -246,6 +249,15 @@ def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] 
         else:
             outcome.errors.append(JixiaoError.at("文件不存在，请检查路径", path))
     return found
+
+
+def _reachable(address: str) -> None:
+    """Raise OSError unless a ``tcp://HOST:PORT`` address accepts a connection (other schemes: dask's job)."""
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme == "tcp" and port.isdigit():
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=DASK_CONNECT_SECONDS):
+            pass
 
 
 def _parse_formats(text: str) -> list[str]:
