@@ -17,6 +17,7 @@ version changed; unchanged files are not rewritten.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import multiprocessing
 import os
@@ -24,7 +25,7 @@ import shutil
 import tempfile
 from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -124,7 +125,8 @@ class JobResult:
 
 def render_chunk(templates: TemplateSet, jobs: Sequence[Job]) -> list[JobResult]:
     """Worker side: render each job's form once in every format it needs (runs anywhere jixiao is installed)."""
-    render_form = _engine().render_form
+    from .render import render_form
+
     folder = templates.folder()
     results = []
     for job in jobs:
@@ -152,13 +154,7 @@ def _error_from_record(record: tuple) -> JixiaoError:
 
 def _warm_worker() -> None:
     """Import the engine (and WeasyPrint) once per worker process, before the first job."""
-    _engine()
-
-
-def _engine():
-    from . import _tmp_engine  # TEMPORARY until issue7-engine lands: then jixiao.render
-
-    return _tmp_engine
+    from . import render  # noqa: F401
 
 
 # ── what the client keeps ────────────────────────────────────────────────────────────────────────
@@ -242,7 +238,8 @@ def run_batch(paths: Sequence[Path], formats: Sequence[str], out_dir: Path, *,
         for form_file, file_result, base in zip(form_files, result.files, combined_bases, strict=True):
             if base is not None:
                 file_tasks = [t for t in tasks if t.file is file_result]
-                _write_combined_docs(form_file, file_result, file_tasks, base, formats, store, result, advance)
+                _write_combined_docs(form_file, file_result, file_tasks, base, formats, template_set, store,
+                                     result, advance)
     result.errors = early + _form_errors(result, form_files) + result.errors
     return result
 
@@ -485,22 +482,24 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def _write_combined_docs(form_file: FormFile, file_result: FileResult, tasks: list[_Task], base: Path,
-                         formats: list[str], store: Cache, result: BatchResult,
+                         formats: list[str], templates: TemplateSet, store: Cache, result: BatchResult,
                          advance: Callable[[int], None]) -> None:
     """Each format's combined document of one file, when all its forms rendered and something changed."""
-    engine = _engine()
+    from .publish import write_combined
+
     ok = [t for t in tasks if t.result.error is None]
     if len(ok) != form_file.count:
         result.notes.append(f"{form_file.path} 有表格出错，未生成合并文件 {base.name}.*")
         advance(len(formats))
         return
-    cover = engine.cover_for(form_file)
+    cover = cover_of(form_file)
     for fmt in formats:
         path = with_suffix(base, fmt)
-        key = digest("combined", jixiao_version(), fmt, canonical_json(cover.__dict__), *[t.key for t in ok])
+        key = digest("combined", jixiao_version(), templates.digest, fmt, canonical_json(asdict(cover)),
+                     *[t.key for t in ok])
         if not _combined_is_current(store, key, path):
             try:
-                engine.write_combined(_parts(ok, fmt, store), fmt, cover, path)
+                write_combined(_parts(ok, fmt, store), fmt, cover, path, templates.folder())
             except JixiaoError as error:
                 result.errors.append(error)
                 advance(1)
@@ -511,15 +510,25 @@ def _write_combined_docs(form_file: FormFile, file_result: FileResult, tasks: li
         advance(1)
 
 
+def cover_of(form_file: FormFile):
+    """The cover of a file's combined documents: the file's name, the unit its forms share, this month."""
+    from .publish import Cover
+
+    units = {getattr(lf.form, "department", None) or lf.form.display_name for lf in form_file.forms}
+    today = datetime.date.today()
+    return Cover(form_file.path.stem, units.pop() if len(units) == 1 else "", f"{today.year}年{today.month}月")
+
+
 def _parts(tasks: list[_Task], fmt: str, store: Cache):
     """The forms of one file for the combined writer, read back one at a time (bounded memory)."""
-    engine = _engine()
+    from .render import FormOutput
+
     for task in tasks:
         entry, grid_entry = store.get(task.key, fmt), store.get(task.key, GRID)
         if entry is None or grid_entry is None:
             raise OutputError.at("缓存中的表格在合并前丢失或损坏，请加 --no-cache 重新生成", task.file.source)
         data, meta = entry
-        yield engine.FormOutput(task.result.name, {fmt: data}, grid_from_bytes(grid_entry[0]),
+        yield FormOutput(task.result.name, {fmt: data}, grid_from_bytes(grid_entry[0]),
                                 int(meta.get("pages", 0)))
 
 
