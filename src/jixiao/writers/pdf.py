@@ -17,6 +17,7 @@ import copy
 
 import lxml.html
 import weasyprint
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from .. import grid
@@ -40,12 +41,15 @@ def write(html: str) -> bytes:
     return lay_out(html).write_pdf()
 
 
-def lay_out(html: str):
+def lay_out(html: str, continue_cells: bool = True):
     """The WeasyPrint document of a rendered HTML document, merged cells continued across page breaks.
 
-    The layout is redone only when a merged cell crosses a page break (at most ``MAX_LAYOUTS``).
+    The layout is redone only when a merged cell crosses a page break (at most ``MAX_LAYOUTS``);
+    ``continue_cells=False`` lays out once (a document without row-spanning cells, e.g. the contents).
     """
     ensure_cjk_font()
+    if not continue_cells:
+        return _layout(html)
     tree = lxml.html.document_fromstring(html)
     tables = tree.xpath("//table")
     for t, table in enumerate(tables):
@@ -59,7 +63,15 @@ def lay_out(html: str):
 
 
 def _layout(html: str):
-    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch()).render()
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch()).render(
+        font_config=_font_config())
+
+
+@lru_cache(maxsize=1)
+def _font_config() -> FontConfiguration:
+    """One font configuration per process: a new one per document keeps each document's fonts (whole
+    CJK font files) alive, and a batch of forms grows by tens of MB a form."""
+    return FontConfiguration()
 
 
 def _page_starts(document) -> list[tuple[int, int]]:
