@@ -14,6 +14,7 @@ as the published forms do ("绩效指标" at the top of the second page), then l
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 
 import lxml.html
 import weasyprint
