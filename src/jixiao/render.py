@@ -22,7 +22,7 @@ from . import grid, layout
 from .errors import OutputError
 from .model import AnyForm
 from .output import write_atomic
-from .writers import FORMATS, WRITERS, docx, pdf
+from .writers import FORMATS, WRITERS
 
 
 @dataclass
@@ -95,10 +95,14 @@ def render_form(form: AnyForm, formats: Sequence[str], templates: Path | None = 
     doc = document(form, templates)
     files, pages = {}, 0
     if "pdf" in formats:  # first: the DOCX footer caches the PDF's page count
+        from .writers import pdf  # WeasyPrint only when a PDF is asked for
+
         laid_out = pdf.lay_out(doc.html)
         files["pdf"], pages = laid_out.write_pdf(), len(laid_out.pages)
     for fmt in formats:
         if fmt == "docx":
+            from .writers import docx
+
             files[fmt] = docx.write(doc.grids, pages=[pages])
         elif fmt != "pdf":
             files[fmt] = WRITERS[fmt](doc)

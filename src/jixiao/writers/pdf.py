@@ -14,8 +14,6 @@ as the published forms do ("绩效指标" at the top of the second page), then l
 from __future__ import annotations
 
 import copy
-import shutil
-import subprocess
 from functools import lru_cache
 
 import lxml.html
@@ -24,11 +22,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from .. import grid
-from ..errors import FontError
+from ..fonts import FONT_HELP, ensure_cjk_font  # noqa: F401  (importable without WeasyPrint)
 
-FONT_HELP = ("未找到中文（CJK）字体，PDF 会把汉字印成方框，已停止生成 PDF。"
-             "请安装中文字体后重试：Debian/Ubuntu 执行 sudo apt-get install fonts-noto-cjk fontconfig；"
-             "Windows/macOS 安装宋体或思源宋体（Source Han Serif / Noto Serif CJK）。")
 ROW_MARK = "data-jixiao-row"
 MAX_LAYOUTS = 4
 
@@ -114,18 +109,3 @@ def _continue_at(table, row: int) -> bool:
         else:
             follower.addprevious(rest)
     return bool(crossing)
-
-
-def ensure_cjk_font() -> None:
-    """Raise :class:`FontError` unless fontconfig (which WeasyPrint uses) knows a Chinese font."""
-    if not _cjk_font_families():
-        raise FontError.at(FONT_HELP)
-
-
-@lru_cache(maxsize=1)
-def _cjk_font_families() -> tuple[str, ...]:
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return ()
-    found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False)
-    return tuple(line for line in found.stdout.splitlines() if line.strip())
