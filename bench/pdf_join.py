@@ -101,8 +101,8 @@ def fonts(forms: list, rounds: int = 3) -> None:
                 data = laid_out.write_pdf()
                 figures[name].append(((middle - start) * 1000, (time.perf_counter() - middle) * 1000, len(data)))
     for name, rows in figures.items():
-        print(f"{name}: layout {statistics.median(r[0] for r in rows):6.1f} ms, write_pdf "
-              f"{statistics.median(r[1] for r in rows):6.1f} ms, {statistics.median(r[2] for r in rows) / 1024:6.1f} KiB")
+        layout_ms, write_ms, size = (statistics.median(r[i] for r in rows) for i in range(3))
+        print(f"{name}: layout {layout_ms:6.1f} ms, write_pdf {write_ms:6.1f} ms, {size / 1024:6.1f} KiB")
 
 
 def main() -> None:

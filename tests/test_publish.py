@@ -134,7 +134,7 @@ def test_combined_docx_has_cover_contents_and_a_section_per_form(combined, parts
     anchors = [link.get(qn("w:anchor")) for link in links]
     entries = ["".join(t.text for t in link.iter(qn("w:t"))) for link in links]
     assert [re.sub(r"\s", "", e) for e in entries] == [f"{n}{squash(p.name)}{s}" for n, p, s in
-                                                        zip((1, 2, 3), parts, (1, 4, 6))]
+                                                        zip((1, 2, 3), parts, (1, 4, 6), strict=True)]
     marks = {b.get(qn("w:name")): b for b in body.iter(qn("w:bookmarkStart"))}
     for anchor, part in zip(anchors, parts, strict=True):  # each link lands on its form's title
         title = marks[anchor].getparent()

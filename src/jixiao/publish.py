@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterable
 
 import lxml.html
+from markupsafe import Markup
 
 from . import layout
 from .errors import OutputError
@@ -112,8 +113,6 @@ def _entries(names: list[str], counts: list[int]) -> list[Entry]:
 
 
 def _joined_html(forms: list[FormOutput], title: str, templates: Path | None) -> bytes:
-    from markupsafe import Markup
-
     sections = []
     for form in forms:
         root = lxml.html.document_fromstring(form.files["html"].decode("utf-8"))
