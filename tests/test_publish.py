@@ -184,3 +184,37 @@ def test_joined_pages_look_exactly_like_the_forms_own_pages(combined, parts, tmp
         own.write_bytes(part.files["pdf"])
         for page in range(1, part.pages + 1):
             assert pixels(combined / "all.pdf", start + page - 1) == pixels(own, page), (part.name, page)
+
+
+def test_subsets_of_two_versions_of_a_font_are_not_merged(parts, tmp_path):
+    """Same font name, another font file (e.g. a dask worker with another version): kept apart."""
+    import pikepdf
+    from fontTools.ttLib.sfnt import SFNTReader, SFNTWriter
+
+    def other_version(data: bytes) -> bytes:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            for font in pdf.pages[0].obj.Resources.Font.values():
+                stream = font.DescendantFonts[0].FontDescriptor.FontFile2
+                reader = SFNTReader(io.BytesIO(stream.read_bytes()))
+                tables = {tag: reader[tag] for tag in reader.keys()}
+                head = bytearray(tables["head"])
+                head[28:36] = (int.from_bytes(head[28:36], "big") + 1).to_bytes(8, "big")  # modified
+                tables["head"] = bytes(head)
+                out = io.BytesIO()
+                writer = SFNTWriter(out, len(tables), sfntVersion="\0\1\0\0")
+                for tag in sorted(tables):
+                    writer[tag] = tables[tag]
+                writer.close()
+                stream.write(out.getvalue())
+            saved = io.BytesIO()
+            pdf.save(saved)
+            return saved.getvalue()
+
+    changed = type(parts[1])(parts[1].name, {"pdf": other_version(parts[1].files["pdf"])}, parts[1].grid,
+                             parts[1].pages)
+    path = tmp_path / "two-versions.pdf"
+    write_combined(iter([parts[0], changed]), "pdf", COVER, path)
+    names = [row.split()[0].split("+", 1)[-1] for row in pdf_fonts(path)]
+    assert len(names) == 4 and len(set(names)) == 2  # each font twice: one per version
+    text = "".join(page_texts(path))
+    assert squash(parts[0].name) in text and squash(parts[1].name) in text
