@@ -90,6 +90,7 @@ def test_combined_pdf_opens_with_cover_and_contents_giving_each_form_its_page(co
 
 def test_combined_pdf_has_one_bookmark_per_form_at_its_first_page(combined, parts):
     reader = pypdf.PdfReader(combined / "all.pdf")
+    assert reader.metadata.title == COVER.title and reader.trailer["/Root"]["/PageMode"] == "/UseOutlines"
     marks = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
     assert marks == [(COVER.title, 0), ("目录", 1), (parts[0].name, 2), (parts[1].name, 5), (parts[2].name, 7)]
 

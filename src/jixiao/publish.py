@@ -95,7 +95,7 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
     except BaseException:
         joiner.close()
         raise
-    joiner.save(path)
+    joiner.save(path, cover.title)
 
 
 def _entries(names: list[str], counts: list[int]) -> list[Entry]:
