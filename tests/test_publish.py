@@ -219,3 +219,26 @@ def test_subsets_of_two_versions_of_a_font_are_not_merged(parts, tmp_path):
     assert len(names) == 4 and len(set(names)) == 2  # each font twice: one per version
     text = "".join(page_texts(path))
     assert squash(parts[0].name) in text and squash(parts[1].name) in text
+
+
+def test_cover_takes_the_shared_cover_title_else_the_file_name(tmp_path):
+    import datetime
+
+    from jixiao.errors import InputError
+    from jixiao.loader import load
+    from jixiao.publish import cover_for
+
+    from .conftest import PROJECT, write
+
+    form = "\n    ".join(PROJECT.splitlines())
+    text = f"公共:\n  封面标题: ' 某镇  2025年 项目绩效目标表 '\n表单:\n  - {form}\n  - {form}\n"
+    cover = cover_for(load(write(tmp_path, "town.yaml", text)), datetime.date(2025, 3, 1))
+    assert cover == Cover("某镇 2025年 项目绩效目标表", "某办公室", "2025年3月")
+    plain = load(write(tmp_path, "plain.yaml", text.replace("  封面标题: ' 某镇  2025年 项目绩效目标表 '\n", "")))
+    assert cover_for(plain).title == "plain"
+    for bad in ("[1, 2]", "''", "'" + "长" * 101 + "'"):
+        path = write(tmp_path, "bad.yaml", text.replace("' 某镇  2025年 项目绩效目标表 '", bad))
+        with pytest.raises(InputError) as error:
+            load(path)
+        problem = error.value.problems[0]
+        assert (problem.line, problem.field) == (2, "公共 › 封面标题") and "封面标题" in problem.message
