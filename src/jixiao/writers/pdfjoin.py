@@ -120,7 +120,7 @@ def _own_streams(obj, seen: set | None = None) -> None:
                 if item.objgen in seen:
                     continue
                 seen.add(item.objgen)
-            if isinstance(item, pikepdf.Stream) and not item.get("/JixiaoOwned"):
+            if isinstance(item, pikepdf.Stream):
                 filters = item.get("/Filter")
                 parms = item.get("/DecodeParms")
                 raw = item.read_raw_bytes()
