@@ -18,6 +18,7 @@ forms' PDFs; the DOCX and XLSX need the grids only (they are small).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -27,6 +28,7 @@ from markupsafe import Markup
 
 from . import layout
 from .errors import OutputError
+from .loader import FormFile
 from .output import write_atomic
 from .render import FormOutput
 from .writers import docx, pdf, xlsx
@@ -42,6 +44,16 @@ class Cover:
     title: str      # 公共.封面标题, else the input file's stem
     unit: str = ""  # the unit or department the forms belong to; may be empty
     date: str = ""  # e.g. "2026年11月"; may be empty
+
+
+def cover_for(form_file: FormFile, today: datetime.date | None = None) -> Cover:
+    """The cover of a file's combined documents: 公共.封面标题 (else the file's name), the unit every
+    form names (主管部门 of a project form, 部门名称 of a department form; empty when they differ) and
+    this month."""
+    units = {getattr(loaded.form, "department", None) or loaded.form.name for loaded in form_file.forms}
+    today = today or datetime.date.today()
+    return Cover(form_file.cover_title or form_file.path.stem, units.pop() if len(units) == 1 else "",
+                 f"{today.year}年{today.month}月")
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
     except BaseException:
         joiner.close()
         raise
-    joiner.save(path)
+    joiner.save(path, cover.title)
 
 
 def _entries(names: list[str], counts: list[int]) -> list[Entry]:
