@@ -311,6 +311,8 @@ def _plan(form_files: list[FormFile], out_dir: Path, result: BatchResult, templa
             try:
                 if not force:
                     _refuse_errors(loaded, form_file)
+                else:  # generated all the same: say what is wrong with it
+                    result.notes += _forced_findings(loaded, form_file)
             except JixiaoError as error:
                 form_result.error = error
                 continue
@@ -332,6 +334,12 @@ def _refuse_errors(loaded: LoadedForm, form_file: FormFile) -> None:
     if findings:
         raise InputError(*[Problem(f"[{f.rule}] {f.message}（检查发现错误，未生成这张表；确需生成请加 --force）",
                                    f.file, f.line, f.field) for f in findings])
+
+
+def _forced_findings(loaded: LoadedForm, form_file: FormFile) -> list[str]:
+    return [f"{f.file}：第 {f.line} 行：{f.field}：[{f.rule}] {f.message}（检查发现错误，已按 --force 生成）"
+            if f.line else f"{f.file}：{f.field}：[{f.rule}] {f.message}（检查发现错误，已按 --force 生成）"
+            for f in check_form(loaded, form_file, severities=(ERROR,))]
 
 
 def _unique_stem(stem: str, used: set[str]) -> str:
