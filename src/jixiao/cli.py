@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__, importer, report, starter
-from .batch import BatchResult, run_batch
+from .batch import BatchResult, input_files, run_batch
 from .checks import check_file
 from .errors import JixiaoError, OutputError
 from .importer import emit
@@ -242,16 +242,7 @@ def _scheduler_executor(address: str | None) -> Iterator[Executor | None]:
 
 
 def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file()
-                                and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json")))
-        elif path.exists() or path.suffix.lower() in suffixes:
-            found.append(path)  # a missing file is reported by load() in Chinese
-        else:
-            outcome.errors.append(JixiaoError.at("文件不存在，请检查路径", path))
-    return found
+    return input_files(paths, outcome.errors, suffixes)
 
 
 def _reachable(address: str) -> None:
