@@ -242,3 +242,11 @@ def test_cover_takes_the_shared_cover_title_else_the_file_name(tmp_path):
             load(path)
         problem = error.value.problems[0]
         assert (problem.line, problem.field) == (2, "公共 › 封面标题") and "封面标题" in problem.message
+
+
+def test_a_damaged_form_pdf_is_a_clear_error_and_no_file(parts, tmp_path):
+    broken = type(parts[1])(parts[1].name, {"pdf": parts[1].files["pdf"][:200]}, parts[1].grid, parts[1].pages)
+    path = tmp_path / "broken.pdf"
+    with pytest.raises(OutputError, match=f"无法合并第 2 张表「{re.escape(parts[1].name)}」的 PDF"):
+        write_combined(iter([parts[0], broken]), "pdf", COVER, path)
+    assert not path.exists() and not list(tmp_path.iterdir())

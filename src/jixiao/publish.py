@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable
 
 import lxml.html
+import pikepdf
 from markupsafe import Markup
 
 from . import layout
@@ -96,7 +97,10 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
     names, counts = [], []
     try:
         for part in parts:
-            counts.append(joiner.add(part.files["pdf"], part.name))
+            try:
+                counts.append(joiner.add(part.files["pdf"], part.name))
+            except pikepdf.PdfError as error:  # a damaged PDF of one form: say which
+                raise OutputError.at(f"无法合并第 {len(names) + 1} 张表「{part.name}」的 PDF：{error}", path) from None
             names.append(part.name)
         if not names:
             raise OutputError.at("没有可生成的表：至少需要一张表")
