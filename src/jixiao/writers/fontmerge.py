@@ -28,6 +28,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import zlib
 from array import array
 from dataclasses import dataclass, field
 
@@ -84,11 +85,12 @@ class FontMerger:
                 continue
             name_key, kind = found
             descriptor = font.DescendantFonts[0].FontDescriptor
-            tables = _read_tables(descriptor[_FONT_FILE[kind]].read_bytes())
-            key = f"{name_key}|{_identity(tables)}"
-            if kind == "cff" and self._original(key, descriptor, tables) is None:
+            stream = descriptor[_FONT_FILE[kind]]
+            identity = _identity({"head": _head(stream)})
+            key = f"{name_key}|{identity}"
+            if kind == "cff" and self._original(key, descriptor, identity) is None:
                 continue  # no copy of that very font here to subset again: kept as the form embedded it
-            self._take(key, font, tables)
+            self._take(key, font, stream)
             fonts[name] = pikepdf.Dictionary({"/JixiaoFont": pikepdf.String(key)})
 
     def attach(self, page: pikepdf.Page) -> None:
@@ -107,13 +109,13 @@ class FontMerger:
         for merged in self.fonts.values():
             _build(self.target, merged)
 
-    def _original(self, key: str, descriptor: pikepdf.Dictionary, tables: dict[str, bytes]):
+    def _original(self, key: str, descriptor: pikepdf.Dictionary, identity: str):
         """The installed font file (path, index) a CFF subset comes from, or None (looked up once)."""
         if key not in self.originals:
-            self.originals[key] = _find_original(str(descriptor.get("/FontFamily", "")), _identity(tables))
+            self.originals[key] = _find_original(str(descriptor.get("/FontFamily", "")), identity)
         return self.originals[key]
 
-    def _take(self, key: str, font: pikepdf.Dictionary, tables: dict[str, bytes]) -> None:
+    def _take(self, key: str, font: pikepdf.Dictionary, stream: pikepdf.Stream) -> None:
         cid_font = font.DescendantFonts[0]
         descriptor = cid_font.FontDescriptor
         widths = _widths(cid_font.get("/W", pikepdf.Array()))
@@ -127,7 +129,8 @@ class FontMerger:
         new = [gid for gid in widths if gid not in merged.seen]
         if merged.source is not None:
             merged.seen.update(widths)  # a CFF font is subset again from its file at the end
-        elif new or not merged.tables:
+        elif new or not merged.tables:  # the font file is read only when it brings new glyphs
+            tables = _read_tables(stream.read_bytes())
             if not merged.tables:
                 merged.tables = {k: v for k, v in tables.items() if k not in _DROP_TABLES}
             _add_glyphs(merged, tables, [0, *new])
@@ -179,6 +182,34 @@ def _find_original(family: str, identity: str) -> tuple[str, int] | None:
         if _identity({"head": head}) == identity:
             return path, int(index or 0)
     return None
+
+
+def _head(stream: pikepdf.Stream) -> bytes:
+    """The ``head`` table of an embedded font, inflating only as far as it (fonts are mostly
+    ``loca`` and ``hmtx`` after it: a form's font need not be unpacked to be recognised)."""
+    if stream.get("/Filter") != "/FlateDecode" or "/DecodeParms" in stream:
+        return _read_tables(stream.read_bytes()).get("head", b"")
+    raw, inflate, data = stream.read_raw_bytes(), zlib.decompressobj(), bytearray()
+    for start in range(0, len(raw), 8192):
+        data += inflate.decompress(raw[start:start + 8192])
+        found = _table_in(data, b"head")
+        if found is not None:
+            return found
+    return _table_in(data + inflate.flush(), b"head") or b""
+
+
+def _table_in(data: bytes | bytearray, tag: bytes) -> bytes | None:
+    """A table of the sfnt starting ``data`` if ``data`` reaches its end; b"" if there is none."""
+    if len(data) < 12:
+        return None
+    count = struct.unpack_from(">H", data, 4)[0]
+    if len(data) < 12 + 16 * count:
+        return None
+    for i in range(count):
+        entry_tag, _, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        if entry_tag == tag:
+            return bytes(data[offset:offset + length]) if len(data) >= offset + length else None
+    return b""
 
 
 def _identity(tables: dict[str, bytes]) -> str:
