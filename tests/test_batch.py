@@ -75,10 +75,12 @@ def test_dask_cluster_gives_the_local_files(tmp_path):
     distributed = pytest.importorskip("distributed")
     local = tmp_path / "local"
     assert not run_batch([WANGNIUDUN, HOUJIE], ["docx", "xlsx", "pdf"], local, jobs=1).errors
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
                                   silence_logs=40) as cluster:
         result = CliRunner().invoke(main, ["render", str(WANGNIUDUN), str(HOUJIE), "-o", str(tmp_path / "dask"),
                                            "--scheduler", cluster.scheduler_address])
+        ran = {prefix: tp.states for prefix, tp in cluster.scheduler.task_prefixes.items()}
+    assert "render_chunk" in ran, "the forms were rendered by the cluster's workers"
     assert result.exit_code == 0, result.output
     assert_same_outputs(local, tmp_path / "dask")
 
@@ -219,3 +221,18 @@ def test_cli_jobs_and_no_cache(tmp_path):
     assert again.exit_code == 0 and "2张表未改变，取自缓存" in "".join(again.output.split())
     bad = CliRunner().invoke(main, ["render", str(WANGNIUDUN), "-o", str(out), "--jobs", "0"])
     assert bad.exit_code == 2 and "--jobs" in bad.output
+
+
+def test_a_remote_worker_gets_the_template_folder_in_the_job(tmp_path):
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    (templates / "project.html.j2").write_text("<section>\n{% for x in %}\n", "utf-8")
+    job_templates = batch.TemplateSet.read(templates)
+    shutil.rmtree(templates)  # the worker's machine has no such folder: the job carries its content
+    copy = job_templates.folder()
+    assert copy != templates and (copy / "project.html.j2").read_text("utf-8").startswith("<section>")
+    form = jixiao.load(WANGNIUDUN).forms[0].form
+    [result] = batch.render_chunk(job_templates, [batch.Job(0, form.model_dump(by_alias=True, mode="json"),
+                                                            ("docx",))])
+    message = str(batch._error_from_record(result.error))
+    assert "模板语法错误" in message and f"{templates}/project.html.j2" in message and str(copy) not in message

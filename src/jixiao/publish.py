@@ -32,8 +32,6 @@ from .errors import OutputError
 from .loader import FormFile
 from .output import write_atomic
 from .render import FormOutput
-from .writers import docx, pdf, xlsx
-from .writers.pdfjoin import Joiner, Mark
 
 COVER_TEMPLATE = "cover.html.j2"
 
@@ -72,6 +70,8 @@ def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Pa
     if fmt == "pdf":
         _write_pdf(parts, cover, path, templates)
         return
+    from .writers import docx, xlsx  # imported here: the batch's client needs cover_for() only
+
     forms = list(parts)
     if not forms:
         raise OutputError.at("没有可生成的表：至少需要一张表")
@@ -93,6 +93,9 @@ def front_html(cover: Cover, entries: list[Entry], templates: Path | None = None
 
 
 def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates: Path | None) -> None:
+    from .writers import pdf
+    from .writers.pdfjoin import Joiner, Mark
+
     joiner = Joiner()
     names, counts = [], []
     try:
