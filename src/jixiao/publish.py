@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Iterable
 
 import lxml.html
-import pikepdf
 from markupsafe import Markup
 
 from . import layout
@@ -93,6 +92,8 @@ def front_html(cover: Cover, entries: list[Entry], templates: Path | None = None
 
 
 def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates: Path | None) -> None:
+    import pikepdf
+
     from .writers import pdf
     from .writers.pdfjoin import Joiner, Mark
 
