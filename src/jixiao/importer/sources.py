@@ -228,8 +228,10 @@ def _pdf_page(page, number: int) -> list[Row]:
     for box in lone:
         placed.append((box[1], Row((Cell(_pdf_cell_text(page, box), f"第 {number} 页"),))))
     inside = [t.bbox for t in tables] + lone
+    # a word belongs to a table if its middle does: a space kept at a wrapped line's end
+    # (white-space: pre-wrap) may hang over the cell's right edge
     outside = [w for w in page.extract_words(keep_blank_chars=True, use_text_flow=True)
-               if not any(x0 <= w["x0"] and w["x1"] <= x1 and top <= w["top"] and w["bottom"] <= bottom
+               if not any(x0 <= (w["x0"] + w["x1"]) / 2 <= x1 and top <= (w["top"] + w["bottom"]) / 2 <= bottom
                           for x0, top, x1, bottom in inside)]
     for top, words in _lines(outside):
         text = "".join(w["text"] for w in words).strip()
@@ -248,6 +250,13 @@ def _lines(words: list[dict]) -> list[tuple[float, list[dict]]]:
     return lines
 
 
+def _baseline(char: dict) -> float:
+    """Where a character sits, downwards: its baseline, the same for every font of a line (a glyph from
+    a fallback font has another ascent, so its ``top`` differs)."""
+    matrix = char.get("matrix")
+    return -matrix[5] if matrix else char["bottom"]
+
+
 def _pdf_cell_text(page, box) -> str:
     """A cell's text from its characters: wrapped lines joined, paragraphs (a wider gap) kept apart.
 
@@ -256,14 +265,14 @@ def _pdf_cell_text(page, box) -> str:
     chars = [c for c in page.crop(box, strict=False).chars
              if (c["text"].strip() or c["text"] == " ") and c["text"] != "\u200b"]  # the PDF writer's breaks
     lines: list[list[dict]] = []
-    for char in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):
-        if lines and abs(lines[-1][0]["top"] - char["top"]) < char["size"] * 0.5:
+    for char in sorted(chars, key=lambda c: (round(_baseline(c), 1), c["x0"])):
+        if lines and abs(_baseline(lines[-1][0]) - _baseline(char)) < char["size"] * 0.5:
             lines[-1].append(char)
         else:
             lines.append([char])
     if not lines:
         return ""
-    tops = [line[0]["top"] for line in lines]
+    tops = [_baseline(line[0]) for line in lines]
     pitches = [b - a for a, b in zip(tops, tops[1:], strict=False)]
     text = "".join(c["text"] for c in sorted(lines[0], key=lambda c: c["x0"]))
     for pitch, line in zip(pitches, lines[1:], strict=True):

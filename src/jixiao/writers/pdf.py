@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
-import subprocess
-from functools import lru_cache
+import threading
 
 import lxml.html
 import weasyprint
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from .. import grid
-from ..errors import FontError
+from ..fonts import FONT_HELP, ensure_cjk_font  # noqa: F401  (importable without WeasyPrint)
 
-FONT_HELP = ("未找到中文（CJK）字体，PDF 会把汉字印成方框，已停止生成 PDF。"
-             "请安装中文字体后重试：Debian/Ubuntu 执行 sudo apt-get install fonts-noto-cjk fontconfig；"
-             "Windows/macOS 安装宋体或思源宋体（Source Han Serif / Noto Serif CJK）。")
 ROW_MARK = "data-jixiao-row"
 # WeasyPrint takes time quadratic in the length of a run it has to break inside (a 10,000-character
 # number took 11 s): such runs get a zero-width space every BREAK_EVERY characters (PDF only).
@@ -48,7 +44,18 @@ class _NoFetch(URLFetcher):
 
 def write(html: str) -> bytes:
     """The PDF of a rendered HTML document."""
+    return lay_out(html).write_pdf()
+
+
+def lay_out(html: str, continue_cells: bool = True):
+    """The WeasyPrint document of a rendered HTML document, merged cells continued across page breaks.
+
+    The layout is redone only when a merged cell crosses a page break (at most ``MAX_LAYOUTS``);
+    ``continue_cells=False`` lays out once (a document without row-spanning cells, e.g. the contents).
+    """
     ensure_cjk_font()
+    if not continue_cells:
+        return _layout(html)
     tree = lxml.html.document_fromstring(html)
     tables = tree.xpath("//table")
     for table in tables:
@@ -60,7 +67,7 @@ def write(html: str) -> bytes:
         laid_out = _layout(lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>"))
         if not any(_continue_at(tables[t], row) for t, row in _page_starts(laid_out)):
             break
-    return laid_out.write_pdf()
+    return laid_out
 
 
 def _breakable(table) -> None:
@@ -77,7 +84,21 @@ def _breakable(table) -> None:
 
 
 def _layout(html: str):
-    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch()).render()
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch()).render(
+        font_config=_font_config())
+
+
+_local = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """One font configuration per thread: a new one per document keeps each document's fonts (whole
+    CJK font files) alive, and a batch of forms grows by tens of MB a form. (Per thread, not per
+    process: Pango's font maps are not safe to share between threads, e.g. in a web server.)"""
+    config = getattr(_local, "font_config", None)
+    if config is None:
+        config = _local.font_config = FontConfiguration()
+    return config
 
 
 def _page_starts(document) -> list[tuple[int, int]]:
@@ -114,18 +135,3 @@ def _continue_at(table, row: int) -> bool:
         else:
             follower.addprevious(rest)
     return bool(crossing)
-
-
-def ensure_cjk_font() -> None:
-    """Raise :class:`FontError` unless fontconfig (which WeasyPrint uses) knows a Chinese font."""
-    if not _cjk_font_families():
-        raise FontError.at(FONT_HELP)
-
-
-@lru_cache(maxsize=1)
-def _cjk_font_families() -> tuple[str, ...]:
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return ()
-    found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False)
-    return tuple(line for line in found.stdout.splitlines() if line.strip())
