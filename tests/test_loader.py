@@ -67,6 +67,29 @@ def test_json_gives_the_same_model_as_yaml(tmp_path):
     assert from_json == from_yaml
 
 
+
+def test_json_problems_name_their_lines(tmp_path):
+    """JSON is read by json (fast); the lines of its problems are looked up when a problem needs one."""
+    import json
+
+    from ruamel.yaml import YAML
+
+    from jixiao.checks import check_file
+
+    good = YAML(typ="safe").load(PROJECT)
+    bad = dict(good, 实施周期={"起始年度": 2026, "到期年度": 2024})
+    unset = dict(good, 绩效指标={"产出指标": {"数量指标": [{"三级指标": "补贴发放次数"}]}})
+    text = json.dumps({"公共": {"主管部门": "某办公室"}, "表单": [good, bad, unset]}, ensure_ascii=False, indent=2)
+    lines = text.splitlines()
+    loaded = load(write(tmp_path, "m.json", text))
+    problem = loaded.errors[0].problems[0]
+    assert problem.field == "表单第2项 › 实施周期" and '"实施周期": {' in lines[problem.line - 1]
+    starts = [n for n, line in enumerate(lines, start=1) if line == "    {"]  # the three forms
+    assert [form.line for form in loaded.forms] == [starts[0], starts[2]]
+    empty = next(f for f in check_file(loaded, [], None) if f.rule == "V001")
+    assert "补贴发放次数" in "".join(lines[empty.line - 1:empty.line + 1])  # the item's "{" or its first key
+    assert empty.field.startswith("表单第3项 › 绩效指标")
+
 BAD_INPUTS = {
     "yaml_syntax": ("a.yaml", PROJECT.replace("项目等级: 二级项目", "项目等级: [二级项目"), 5, None,
                     "问题始于第 4 行"),

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem, os_message
 from .limits import MAX_FILE_BYTES, audit
 from .model import FORM_CLASSES, AnyForm
-from .syntax import parse
+from .syntax import JsonData, parse
 
 SUFFIXES = (".yaml", ".yml", ".json")
 FILE_KEYS = ("公共", "表单")
@@ -48,12 +48,16 @@ class LoadedForm:
 
     form: AnyForm
     index: int  # 1-based position in the file
-    line: int | None
     located: "_Located | None" = field(default=None, repr=False, compare=False)
+
+    @property
+    def line(self) -> int | None:
+        """The line where the form starts (looked up when asked: see :class:`~jixiao.syntax.JsonData`)."""
+        return self.located.line_of(()) if self.located else None
 
     def line_of(self, path: tuple) -> int | None:
         """The source line of a field path of this form (its own line when unknown)."""
-        return self.located.line_of(path) if self.located else self.line
+        return self.located.line_of(path) if self.located else None
 
     def describe(self, path: tuple) -> str:
         """The field path for people: 表单第3项 › 绩效指标 › …"""
@@ -89,9 +93,9 @@ def load(path: str | Path) -> FormFile:
     shared, items, item_base = _split(path, root)
     result = FormFile(path=path, count=len(items), cover_title=_cover_title(path, root, shared))
     for i, item in enumerate(items, start=1):
-        located = _Located(path, item, shared, item_base + ((i,) if item_base else ()))
+        located = _Located(path, item, shared, item_base + ((i,) if item_base else ()), root)
         try:
-            result.forms.append(LoadedForm(_validate(located), i, located.line_of(()), located))
+            result.forms.append(LoadedForm(_validate(located), i, located))
         except InputError as error:
             result.errors.append(error)
     return result
@@ -173,8 +177,10 @@ def _check_shared_keys(path: Path, root: dict) -> None:
 class _Located:
     """A form's raw mapping merged with 公共, and the source line of any field path in it."""
 
-    def __init__(self, path: Path, item: Any, shared: dict | None = None, prefix: tuple = ()):
+    def __init__(self, path: Path, item: Any, shared: dict | None = None, prefix: tuple = (),
+                 root: Any = None):
         self.path, self.item, self.shared, self.prefix = path, item, shared or {}, prefix
+        self.root = item if root is None else root  # the file's data: a JsonData has no lines of its own
 
     def merged(self, cls: type[BaseModel]) -> dict:
         """The form's data with the shared values that this kind of form accepts."""
@@ -184,9 +190,16 @@ class _Located:
 
     def line_of(self, loc: tuple) -> int | None:
         """The line of the deepest existing node on ``loc``: the form's own, else 公共's."""
-        own = _walk_lines(self.item, loc)
-        if own[1] < len(loc) and loc and loc[0] in self.shared and loc[0] not in self.item:
-            return _walk_lines(self.shared, loc)[0] or own[0]
+        item, shared = self.item, self.shared
+        if isinstance(self.root, JsonData):  # the same nodes in the tree that has lines
+            tree = self.root.tree()
+            if not isinstance(tree, dict):
+                return None
+            item = tree["表单"][self.prefix[1] - 1] if self.prefix else tree
+            shared = (tree.get("公共") or {}) if self.prefix else {}
+        own = _walk_lines(item, loc)
+        if own[1] < len(loc) and loc and loc[0] in shared and loc[0] not in item:
+            return _walk_lines(shared, loc)[0] or own[0]
         return own[0]
 
     def describe(self, loc: tuple) -> str:
