@@ -196,7 +196,7 @@ class DyingPool(ProcessPoolExecutor):
 
 
 def test_a_worker_that_dies_is_an_error_for_its_forms_not_a_hang(tmp_path):
-    with DyingPool(max_workers=2, mp_context=batch._process_context()) as pool:
+    with DyingPool(max_workers=2, mp_context=batch._process_context(pdf=False)) as pool:
         result = run_batch([WANGNIUDUN, HOUJIE], ["docx"], tmp_path, executor=pool, cache=False)
     messages = [str(e) for e in result.errors]
     lost = [m for m in messages if "工作进程意外退出" in m]

@@ -252,7 +252,7 @@ def run_batch(paths: Sequence[Path], formats: Sequence[str], out_dir: Path, *,
     # overlap the loading (about 2 KB of input a form).
     cold = not cache or not (out_dir / CACHE_DIR).is_dir()
     start = cold and sum(p.stat().st_size for p in found if p.is_file()) >= EAGER_INPUT_BYTES
-    with _store(out_dir, cache) as store, _Runner(jobs, executor, start=start) as runner:
+    with _store(out_dir, cache) as store, _Runner(jobs, executor, start=start, pdf="pdf" in formats) as runner:
         form_files = _load_files(found, result)
         early, result.errors = result.errors, []
         tasks, combined_bases = _plan(form_files, out_dir, result, template_set, force)
@@ -379,8 +379,8 @@ def _store(out_dir: Path, cache: bool) -> Iterator[Cache]:
 class _Runner:
     """Where jobs run: the caller's executor, a pool of local worker processes, or this process (None)."""
 
-    def __init__(self, jobs: int | None, executor: Executor | None, start: bool):
-        self.executor, self.local, self.used = executor, False, False
+    def __init__(self, jobs: int | None, executor: Executor | None, start: bool, pdf: bool):
+        self.executor, self.local, self.used, self.pdf = executor, False, False, pdf
         self.external, self.auto = executor is not None, jobs is None
         self.workers = jobs or os.cpu_count() or 1
         if executor is not None:
@@ -408,21 +408,21 @@ class _Runner:
         return self.executor
 
     def _start_pool(self) -> None:
-        self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_process_context(),
+        self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_process_context(self.pdf),
                                             initializer=_warm_worker)
         self.local = True
         for _ in range(self.workers):  # launches the processes now (they import the engine meanwhile)
             self.executor.submit(_warm_worker)
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
+def _process_context(pdf: bool) -> multiprocessing.context.BaseContext:
     """Forkserver where there is one (workers fork from a process that already imported WeasyPrint).
 
     Forking this process itself is unsafe once threads run (the progress bar has one); spawn elsewhere.
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["jixiao.batch", *ENGINE_MODULES])
+        context.set_forkserver_preload(["jixiao.batch", *ENGINE_MODULES, *(["jixiao.prefork"] if pdf else [])])
         return context
     return multiprocessing.get_context("spawn")
 
