@@ -144,8 +144,11 @@
     editor.setProblems(data.problems.map((p) => ({ line: p.line, severity: p.severity, message: describe(p) })));
   }
 
+  // The field is named unless the message already names it (the loader's "未知字段「…」" does).
+  const fieldOf = (p) => (p.field && !p.message.includes(p.field) ? `「${p.field}」` : "");
+
   function describe(p) {
-    const where = [p.line ? `第 ${p.line} 行` : "", p.field ? `「${p.field}」` : ""].filter(Boolean).join(" ");
+    const where = [p.line ? `第 ${p.line} 行` : "", fieldOf(p)].filter(Boolean).join(" ");
     return where ? `${where}：${p.message}` : p.message;
   }
 
@@ -159,7 +162,7 @@
       button.append(el("span", "kind", p.severity === "error" ? "错误" : "警告"));
       if (p.line) button.append(el("span", "line", `第 ${p.line} 行`));
       if (p.form) button.append(el("span", "form", p.form));
-      button.append(el("span", "message", (p.field ? `「${p.field}」` : "") + p.message));
+      button.append(el("span", "message", fieldOf(p) + p.message));
       if (p.line) button.addEventListener("click", () => editor.goToLine(p.line));
       item.append(button);
       list.append(item);
@@ -296,6 +299,7 @@
       option.value = name;
       $("starter").append(option);
     }
+    $("starter").value = "项目绩效目标表";
     const listing = await refreshFiles();
     if (!listing) return;
     const wanted = decodeURIComponent(location.hash.slice(1)) || listing.initial;
