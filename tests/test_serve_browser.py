@@ -133,6 +133,13 @@ def test_edit_preview_error_fix_save_and_download(browser, server, tmp_path):
     saved = (folder / "project.yaml").read_text(encoding="utf-8")
     assert "当年度指标值: 9次" in saved and "x项目类型" not in saved
     expect(page.locator("#save-state")).to_have_text("已保存")
+
+    # key completion from the schema, at the level the cursor is on (here: an indicator's keys)
+    page.locator(".cm-line", has_text="当年度指标值: 9次").click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("实施")
+    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("实施周期指标值")  # not the form's 实施周期
     assert not failures, failures
 
 

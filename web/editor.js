@@ -1,7 +1,7 @@
 // The code editor of `jixiao serve`: CodeMirror 6 with YAML and JSON, lint marks set from the server's
 // findings, and completion of the input's keys from `jixiao schema`. Built by `npm run build` into
 // one file, src/jixiao/serve/static/editor.js, exposed as the global `JixiaoEditor`.
-import { EditorState, Compartment } from "@codemirror/state";
+import { EditorState } from "@codemirror/state";
 import {
   EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
 } from "@codemirror/view";
@@ -76,8 +76,9 @@ function yamlPath(doc, pos) {
   const line = doc.lineAt(pos);
   const before = line.text.slice(0, pos - line.from);
   let indent = before.match(/^\s*/)[0].length;
-  if (/^\s*-\s+/.test(before)) indent = before.match(/^\s*-\s+/)[0].length;
-  const path = [];
+  const item = /^\s*-\s+/.test(before);   // a key of a list item: its path ends in the item
+  if (item) indent = before.match(/^\s*/)[0].length;
+  const path = item ? ["#"] : [];
   for (let n = line.number - 1; n >= 1 && indent > 0; n--) {
     const text = doc.line(n).text;
     if (!text.trim() || text.trim().startsWith("#")) continue;
@@ -129,53 +130,51 @@ function completeKeys(getSchema, isJson) {
     if (!word && !context.explicit) return null;
     const path = isJson ? jsonPath(context.state.doc, context.pos) : yamlPath(context.state.doc, context.pos);
     let options = keyOptions(path, schema);
-    if (isJson) options = options.map((o) => ({ ...o, apply: `"${o.label}": ` }));
-    else options = options.map((o) => ({ ...o, apply: `${o.label}: ` }));
     if (!options.length) return null;
-    return { from: word ? word.from : context.pos, options, validFor: /^[^\s:]*$/ };
+    let from = word ? word.from : context.pos;
+    if (!isJson) {
+      options = options.map((o) => ({ ...o, apply: `${o.label}: ` }));
+      return { from, options, validFor: /^[^\s:]*$/ };
+    }
+    // JSON: complete the name inside its quotes; replace through the closing quote closeBrackets typed.
+    const quoted = word && word.text.startsWith('"');
+    if (quoted) from += 1;
+    const apply = (view, completion, start, end) => {
+      const through = view.state.sliceDoc(end, end + 1) === '"' ? end + 1 : end;
+      const text = `${quoted ? "" : '"'}${completion.label}": `;
+      view.dispatch({ changes: { from: start, to: through, insert: text }, selection: { anchor: start + text.length } });
+    };
+    return { from, options: options.map((o) => ({ ...o, apply })), validFor: /^[^\s:"]*$/ };
   };
 }
 
 // ---- the editor ---------------------------------------------------------------------------------
 
 export function create(parent, { doc = "", language = "yaml", schema = null, onChange = () => {} } = {}) {
-  const lang = new Compartment();
   let currentSchema = schema;
-  let silent = false;
-  const languageOf = (name) => {
+  const extensions = (name) => {
     const isJson = name === "json";
     const support = isJson ? json() : yaml();
-    return [support, support.language.data.of({ autocomplete: completeKeys(() => currentSchema, isJson) })];
+    return [
+      lineNumbers(), highlightActiveLineGutter(), history(), drawSelection(), indentOnInput(),
+      syntaxHighlighting(defaultHighlightStyle, { fallback: true }), bracketMatching(), closeBrackets(),
+      autocompletion({ activateOnTyping: true }), highlightActiveLine(), highlightSelectionMatches(),
+      lintGutter(), EditorView.lineWrapping, EditorState.phrases.of(phrases), EditorState.tabSize.of(2),
+      keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap,
+        ...completionKeymap, ...lintKeymap, indentWithTab]),
+      support, support.language.data.of({ autocomplete: completeKeys(() => currentSchema, isJson) }),
+      EditorView.updateListener.of((update) => { if (update.docChanged) onChange(); }),
+      EditorView.theme({ "&": { height: "100%" }, ".cm-scroller": { overflow: "auto" } }),
+    ];
   };
-  const view = new EditorView({
-    parent,
-    state: EditorState.create({
-      doc,
-      extensions: [
-        lineNumbers(), highlightActiveLineGutter(), history(), drawSelection(), indentOnInput(),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }), bracketMatching(), closeBrackets(),
-        autocompletion({ activateOnTyping: true }), highlightActiveLine(), highlightSelectionMatches(),
-        lintGutter(), EditorView.lineWrapping, EditorState.phrases.of(phrases), EditorState.tabSize.of(2),
-        keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap,
-          ...completionKeymap, ...lintKeymap, indentWithTab]),
-        lang.of(languageOf(language)),
-        EditorView.updateListener.of((update) => { if (update.docChanged && !silent) onChange(); }),
-        EditorView.theme({ "&": { height: "100%" }, ".cm-scroller": { overflow: "auto" } }),
-      ],
-    }),
-  });
+  const view = new EditorView({ parent, state: EditorState.create({ doc, extensions: extensions(language) }) });
 
   return {
     view,
     getText: () => view.state.doc.toString(),
+    // A file opened: a new state, so undo never goes back past what was loaded.
     setText(text, name) {
-      silent = true;
-      view.dispatch({
-        changes: { from: 0, to: view.state.doc.length, insert: text },
-        effects: lang.reconfigure(languageOf(name)),
-        selection: { anchor: 0 },
-      });
-      silent = false;
+      view.setState(EditorState.create({ doc: text, extensions: extensions(name) }));
     },
     setSchema(value) { currentSchema = value; },
     // problems: [{line, severity: "error"|"warning", message}] — a line of 0/null marks line 1.
