@@ -56,7 +56,7 @@ PROJECT = """\
 def rendered(tmp_path_factory) -> Path:
     """Every sample rendered by the CLI's own function into one output folder."""
     out = tmp_path_factory.mktemp("output")
-    outcome = run_render([SAMPLES], list(FORMATS), out, None)
+    outcome = run_render([SAMPLES], list(FORMATS), out, None, jobs=2)  # worker processes, as by default
     assert not outcome.errors, [str(e) for e in outcome.errors]
     return out
 

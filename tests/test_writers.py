@@ -8,6 +8,7 @@ import zipfile
 import openpyxl
 import pypdf
 from docx import Document
+from docx.enum.section import WD_SECTION
 from docx.oxml.ns import qn
 
 from jixiao import load, render
@@ -79,8 +80,8 @@ def test_docx_page_fonts_widths_and_rows(tmp_path):
     title_fonts = document.paragraphs[0].runs[0].element.rPr.rFonts
     assert title_fonts.get(qn("w:eastAsia")) == "黑体"
     assert len(document.tables) == 2  # one table a form
-    assert document.paragraphs[-2].paragraph_format.page_break_before or any(
-        p.paragraph_format.page_break_before for p in document.paragraphs)
+    assert len(document.sections) == 2  # a section a form: each numbers its own pages
+    assert all(s.start_type == WD_SECTION.NEW_PAGE for s in document.sections)
     for table in document.tables:
         tbl = table._tbl
         assert tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"

@@ -6,30 +6,34 @@ file, line and field, and exits with status 2; ``--debug`` shows the traceback i
 
 from __future__ import annotations
 
+import socket
 import sys
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterator
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__, importer, report, starter
-from .checks import ERROR, check_file, check_form
-from .errors import InputError, JixiaoError, OutputError, Problem
+from .batch import BatchResult, run_batch
+from .checks import check_file
+from .errors import JixiaoError, OutputError
 from .importer import emit
-from .layout import render_section
-from .loader import SUFFIXES, FormFile, LoadedForm, load
-from .output import plan, with_suffix, write_atomic
-from .render import document, to_bytes
+from .loader import SUFFIXES, load
+from .output import write_atomic
 from .schema import SCHEMA_FILE, schema_text
 from .writers import FORMATS
-from .writers.pdf import ensure_cjk_font
 
 EXIT_INPUT = 2
 EXIT_WARNINGS = 1
 DEFAULT_FORMATS = "docx,xlsx,pdf"
+DASK_TIMEOUT = "10s"
+DASK_CONNECT_SECONDS = 5
 
 
 @dataclass
@@ -59,21 +63,38 @@ def main() -> None:
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="自定义模板目录：其中的同名文件替换内置模板")
 @click.option("--force", is_flag=True, help="检查发现错误时仍然生成（默认不生成有错误的表）")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="并行生成的进程数（默认：本机 CPU 核数；1 表示不另开进程）")
+@click.option("--scheduler", metavar="tcp://主机:端口",
+              help="把表格交给 dask.distributed 集群生成（需安装 jixiao[distributed]）")
+@click.option("--no-cache", is_flag=True, help="不使用也不更新输出目录中的缓存 .jixiao-cache，全部重新生成")
 @click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（开发者用）")
 def render(paths: tuple[Path, ...], formats: str, out_dir: Path, templates: Path | None, force: bool,
-           debug: bool) -> None:
+           jobs: int | None, scheduler: str | None, no_cache: bool, debug: bool) -> None:
     """生成表格：PATHS 为输入文件（.yaml/.yml/.json）或含输入文件的文件夹。
 
     Each form gets one file per format; a file of several forms also gets one combined document per
-    format (DOCX/PDF: a page per form, XLSX: a sheet per form).
+    format (DOCX/PDF: a cover, contents and every form; XLSX: an index sheet and a sheet per form).
     """
     console = Console(stderr=True)
     with _guard(console, debug):
         fmts = _parse_formats(formats)
-        outcome = run_render(list(paths), fmts, out_dir, templates, console, force=force)
-        _report(console, outcome, out_dir)
+        with _scheduler_executor(scheduler) as executor:
+            outcome = run_render(list(paths), fmts, out_dir, templates, console, force=force, jobs=jobs,
+                                 executor=executor, cache=not no_cache)
+        _report(console, outcome, out_dir, _render_summary(outcome, out_dir))
         if outcome.errors:
             sys.exit(EXIT_INPUT)
+
+
+def _render_summary(outcome: BatchResult, out_dir: Path) -> str:
+    summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
+    cached = sum(form.cached for file in outcome.files for form in file.forms)
+    if cached:
+        summary += f"；{cached} 张表未改变，取自缓存"
+    if outcome.errors:
+        summary += f"；{len(outcome.errors)} 处错误，出错的表未生成"
+    return summary
 
 
 @main.command()
@@ -205,75 +226,36 @@ def serve(path: Path, port: int, host: str, no_browser: bool) -> None:
 
 
 def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: Path | None,
-               console: Console | None = None, force: bool = False) -> Outcome:
-    """Render every form of every input file; errors are collected, good forms still render.
-
-    A form with error-level review findings (:mod:`jixiao.checks`) is not rendered unless ``force``.
-    """
-    outcome = Outcome()
-    if "pdf" in formats:
-        ensure_cjk_font()  # stop before writing anything rather than print boxes
-    files: list[FormFile] = []
-    for path in _input_files(paths, outcome):
-        try:
-            files.append(load(path))
-        except JixiaoError as error:
-            outcome.errors.append(error)
-    total = sum(len(f.forms) + (1 if f.count > 1 else 0) for f in files) * len(formats)
+               console: Console | None = None, force: bool = False, jobs: int | None = None,
+               executor: Executor | None = None, cache: bool = True) -> BatchResult:
+    """Render every form of every input file (:func:`jixiao.batch.run_batch`) with a progress bar."""
     with _progress(console) as progress:
-        task = progress.add_task("生成", total=total)
-        stems: set[str] = set()
-        for form_file in files:
-            _render_file(form_file, formats, out_dir, templates, outcome, stems,
-                         lambda n=1: progress.advance(task, n), force)
-    return outcome
+        task = progress.add_task("生成", total=None)
+        return run_batch(paths, formats, out_dir, templates=templates, force=force, jobs=jobs,
+                         executor=executor, cache=cache,
+                         progress=lambda done, total: progress.update(task, completed=done, total=total))
 
 
-def _render_file(form_file: FormFile, formats: list[str], out_dir: Path, templates: Path | None,
-                 outcome: Outcome, stems: set[str], advance, force: bool) -> None:
-    outcome.errors.extend(form_file.errors)
-    stem = _unique_stem(form_file.path.stem, stems)
-    forms = [loaded.form for loaded in form_file.forms]
-    paths = plan(out_dir, stem, [f.display_name for f in forms],
-                 [loaded.index for loaded in form_file.forms], form_file.count)
-    sections = []
-    for loaded, base in zip(form_file.forms, paths.forms, strict=True):
-        form = loaded.form
-        try:
-            if not force:
-                _refuse_errors(loaded, form_file)
-            section = render_section(form, templates)
-            doc = document(form, templates, sections=[section])
-            outputs = {fmt: to_bytes(doc, fmt) for fmt in formats}  # all formats, then write
-        except JixiaoError as error:
-            outcome.errors.append(error)
-            advance(len(formats))
-            continue
-        sections.append(section)
-        for fmt, data in outputs.items():
-            outcome.written.append(_write(with_suffix(base, fmt), data))
-        advance(len(formats))
-    if paths.combined is not None:
-        if len(sections) == form_file.count:
-            doc = document(forms, templates, sections=sections)
-            for fmt in formats:
-                outcome.written.append(_write(with_suffix(paths.combined, fmt), to_bytes(doc, fmt)))
-                advance()
-        else:
-            outcome.notes.append(f"{form_file.path} 有表格出错，未生成合并文件 {paths.combined.name}.*")
-            advance(len(formats))
-
-
-def _refuse_errors(loaded: LoadedForm, form_file: FormFile) -> None:
-    findings = check_form(loaded, form_file, severities=(ERROR,))
-    if findings:
-        raise InputError(*[Problem(f"[{f.rule}] {f.message}（检查发现错误，未生成这张表；确需生成请加 --force）",
-                                   f.file, f.line, f.field) for f in findings])
-
-
-def _write(path: Path, data: bytes) -> Path:
-    write_atomic(path, data)
-    return path
+@contextmanager
+def _scheduler_executor(address: str | None) -> Iterator[Executor | None]:
+    """An executor on the dask.distributed scheduler at ``address`` (None: jixiao's own processes)."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise OutputError.at("使用 --scheduler 需要安装 dask.distributed：pip install 'jixiao[distributed]'") from None
+    try:
+        _reachable(address)  # a refused connection is said at once (dask would retry, then warn at exit)
+        client = Client(address, timeout=DASK_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise OutputError.at(f"无法连接 dask 调度器 {address}：{error}；请检查地址，"
+                             "并确认已运行 dask scheduler 和 dask worker") from None
+    try:
+        yield client.get_executor(pure=False)  # each job is new work: no hashing of its data
+    finally:
+        client.close()
 
 
 def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
@@ -289,13 +271,13 @@ def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] 
     return found
 
 
-def _unique_stem(stem: str, used: set[str]) -> str:
-    name, n = stem, 1
-    while name in used:
-        n += 1
-        name = f"{stem}-{n}"
-    used.add(name)
-    return name
+def _reachable(address: str) -> None:
+    """Raise OSError unless a ``tcp://HOST:PORT`` address accepts a connection (other schemes: dask's job)."""
+    scheme, _, rest = address.partition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme == "tcp" and port.isdigit():
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=DASK_CONNECT_SECONDS):
+            pass
 
 
 def _parse_formats(text: str) -> list[str]:

@@ -61,6 +61,11 @@ def render_document(sections: list[Markup], title: str, override: Path | None = 
     return _render(environment(override), DOCUMENT_TEMPLATE, sections=sections, title=title)
 
 
+def render_template(name: str, override: Path | None = None, **context: object) -> str:
+    """Any template of the environment (e.g. ``cover.html.j2``) rendered with ``context``."""
+    return _render(environment(override), name, **context)
+
+
 def _render(env: jinja2.Environment, name: str, **context: object) -> str:
     try:
         return env.get_template(name).render(**context)

@@ -2,6 +2,11 @@
 
 ``document(forms)`` renders the HTML once; each writer then prints it (PDF, HTML) or reads its grid
 (DOCX, XLSX), so every format of a document shows the same layout and the same merged cells.
+
+``render_form(form, formats)`` is the unit of a batch: one form laid out once (HTML once, grid once,
+one WeasyPrint layout), every requested format's bytes, its grid and its page count, all picklable so
+a worker process or a dask worker can send it back. :mod:`jixiao.publish` assembles the combined
+documents from these results without laying a form out again.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from pydantic import BaseModel
 
@@ -17,7 +22,7 @@ from . import grid, layout
 from .errors import OutputError
 from .model import AnyForm
 from .output import write_atomic
-from .writers import FORMATS, WRITERS
+from .writers import FORMATS, WRITERS, pdf
 
 
 @dataclass
@@ -65,3 +70,34 @@ def render_to_path(forms: AnyForm | Iterable[AnyForm], path: str | Path, fmt: st
     data = render(forms, fmt or path.suffix.lstrip(".").lower(), templates)
     write_atomic(path, data)
     return path
+
+
+@dataclass(frozen=True)
+class FormOutput:
+    """What one form gives a batch: its file in each format, its grid and its page count (picklable)."""
+
+    name: str                    # display name: bookmark, contents line, sheet name
+    files: dict[str, bytes]      # the per-form file of each requested format
+    grid: grid.FormGrid          # for the combined DOCX and XLSX (no second layout)
+    pages: int                   # pages of its PDF; 0 when PDF was not requested
+
+
+def render_form(form: AnyForm, formats: Sequence[str], templates: Path | None = None) -> FormOutput:
+    """Lay one form out once and write it in every format of ``formats``.
+
+    HTML is rendered once, the grid read once (shared by DOCX and XLSX) and the PDF laid out once
+    (again only when a merged cell crosses a page break); the PDF numbers the form's own pages.
+    Raises :class:`~jixiao.errors.JixiaoError` (e.g. a template error) for this form only.
+    """
+    for fmt in formats:
+        if fmt not in WRITERS:
+            raise OutputError.at(f"不支持的格式「{fmt}」，可选：{'、'.join(FORMATS)}")
+    doc = document(form, templates)
+    files, pages = {}, 0
+    for fmt in formats:
+        if fmt == "pdf":
+            laid_out = pdf.lay_out(doc.html)
+            files[fmt], pages = laid_out.write_pdf(), len(laid_out.pages)
+        else:
+            files[fmt] = WRITERS[fmt](doc)
+    return FormOutput(form.display_name, files, doc.grids[0], pages)

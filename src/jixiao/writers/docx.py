@@ -1,22 +1,25 @@
-"""DOCX writer: form grids in, the bytes of a Word document out.
+"""DOCX writer: form grids in, the bytes of a Word document out, written as WordprocessingML parts.
 
-Tables are built as WordprocessingML directly (python-docx's ``cell.merge()`` is slow and joins the
-texts of merged cells): real merges (``gridSpan``/``vMerge``) with the text once, fixed column widths
-(``gridCol`` and ``tcW``), borders on the whole table, rows that do not split across pages. Fonts set
-the East Asian slot (``w:eastAsia``) so Word and WPS use 宋体 and 黑体. A4 portrait; one form a page
-(the next form's title starts a new page); page numbers in the footer.
+The package is the few parts Word, WPS and LibreOffice need (document, styles, settings, footer,
+properties), written with :mod:`zipfile`: loading python-docx's default template for every form cost
+more than drawing the form. Tables have real merges (``gridSpan``/``vMerge``) with the text once, fixed
+column widths (``gridCol`` and ``tcW``), borders on the whole table, rows that do not split across
+pages. Fonts set the East Asian slot (``w:eastAsia``) so Word and WPS use 宋体 and 黑体. A4 portrait.
+
+Each form is a section of its own that restarts page numbering, and its footer reads
+"第 x 页，共 y 页" of that form (``PAGE`` and ``SECTIONPAGES``; ``NUMPAGES`` in a one-form file).
+A combined document opens with a :class:`Front`: the cover, then the contents, a line a form with its
+page as a ``PAGEREF`` field to a bookmark on the form's title (cached result: the page in the PDF).
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls, qn
-from docx.shared import Mm, Pt
+import lxml.html
 
 from ..grid import Cell, FormGrid, Table
 
@@ -25,76 +28,138 @@ MARGINS_MM = {"top": 18, "right": 16, "bottom": 20, "left": 16}  # as templates/
 BODY_FONT, TITLE_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
 BODY_PT, TITLE_PT, LINE_PT = 10.5, 18, 12
 TWIPS_PER_MM = 1440 / 25.4
+FORM_BOOKMARK = "_jxForm{}"
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XML = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 
 
-def write(forms: list[FormGrid]) -> bytes:
-    """The DOCX file of the given forms, a page break before each form after the first."""
-    document = Document()
-    _page_setup(document)
-    _default_font(document)
-    _footer_page_numbers(document)
-    body = document.element.body
-    sect_pr = body[-1]
+@dataclass(frozen=True)
+class Front:
+    """The cover and contents of a combined document, as texts (read from ``cover.html.j2``'s HTML)."""
+
+    cover: tuple[tuple[str, str], ...]             # (class, text): cover-title, cover-unit, cover-date
+    contents_title: str
+    entries: tuple[tuple[str, str, str], ...]      # (number, name, page), a form each, in order
+
+    @classmethod
+    def read(cls, html: str) -> "Front":
+        """The texts of the template's ``section.cover`` and ``section.contents``."""
+        root = lxml.html.document_fromstring(html)
+        cover = tuple((next(iter(p.classes), ""), p.text_content().strip())
+                      for section in root.find_class("cover") for p in section.iter("p", "h1", "h2"))
+        title = next((p.text_content().strip() for p in root.find_class("contents-title")), "目录")
+        rows = tuple(tuple(td.text_content().strip() for td in tr.findall("td"))[-3:]
+                     for table in root.xpath("//table[contains(@class, 'contents')]") for tr in table.iter("tr"))
+        return cls(cover, title, tuple(r for r in rows if len(r) == 3))
+
+
+def write(forms: list[FormGrid], front: Front | None = None) -> bytes:
+    """The DOCX file of the given forms (a section each), after the cover and contents if given."""
+    width = _text_width_twips()
+    body: list[str] = []
+    if front is not None:
+        body += _front_xml(front, width)
     for index, form in enumerate(forms):
-        title = document.add_paragraph()
-        _format_paragraph(title, WD_ALIGN_PARAGRAPH.CENTER, after=6, page_break=index > 0)
-        _set_font(title.add_run(form.title), TITLE_FONT, TITLE_PT)
-        for line in form.lines:
-            paragraph = document.add_paragraph()
-            align = WD_ALIGN_PARAGRAPH.LEFT if line.align == "left" else WD_ALIGN_PARAGRAPH.CENTER
-            _format_paragraph(paragraph, align, after=4)
-            _set_font(paragraph.add_run(line.text), BODY_FONT, LINE_PT)
-        sect_pr.addprevious(parse_xml(_table_xml(form.table, _text_width_twips())))
-        tail = document.add_paragraph()  # Word wants a paragraph after a table; keep it tiny
-        _format_paragraph(tail, WD_ALIGN_PARAGRAPH.LEFT, after=0)
-        tail.paragraph_format.line_spacing = Pt(1)
+        body += _form_xml(form, index, width, last=index == len(forms) - 1)
+    if not forms:
+        body.append(f"<w:p/>{_sect_pr(numbered=False)}")
+    document = (f'{_XML}<w:document xmlns:w="{_W}" xmlns:r="{_R}"><w:body>{"".join(body)}</w:body>'
+                "</w:document>")
+    footer = _footer_xml("SECTIONPAGES" if len(forms) > 1 else "NUMPAGES")
     buffer = io.BytesIO()
-    document.save(buffer)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
+                           ("word/_rels/document.xml.rels", _DOCUMENT_RELS), ("word/document.xml", document),
+                           ("word/styles.xml", _STYLES), ("word/settings.xml", _SETTINGS),
+                           ("word/footer1.xml", footer), ("docProps/core.xml", _CORE),
+                           ("docProps/app.xml", _APP)):
+            package.writestr(name, text)
     return buffer.getvalue()
 
 
-def _page_setup(document) -> None:
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM)
-    section.top_margin, section.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
-    section.left_margin, section.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+def _form_xml(form: FormGrid, index: int, width: int, last: bool) -> list[str]:
+    mark = FORM_BOOKMARK.format(index + 1)
+    title = (f'<w:p><w:pPr><w:keepNext/><w:spacing w:after="120"/><w:jc w:val="center"/>'
+             f'<w:outlineLvl w:val="0"/></w:pPr><w:bookmarkStart w:id="{index + 1}" w:name="{mark}"/>'
+             f'{_run(form.title, TITLE_FONT, TITLE_PT)}<w:bookmarkEnd w:id="{index + 1}"/></w:p>')
+    parts = [title]
+    for line in form.lines:
+        align = "left" if line.align == "left" else "center"
+        parts.append(f'<w:p><w:pPr><w:spacing w:after="80"/><w:jc w:val="{align}"/></w:pPr>'
+                     f"{_run(line.text, BODY_FONT, LINE_PT)}</w:p>")
+    parts.append(_table_xml(form.table, width))
+    # Word wants a paragraph after a table; keep it tiny. It ends the form's section.
+    section = "" if last else _sect_pr(numbered=True)
+    parts.append(f'<w:p><w:pPr><w:spacing w:after="0" w:line="20" w:lineRule="exact"/>{section}</w:pPr></w:p>')
+    if last:
+        parts.append(_sect_pr(numbered=True))
+    return parts
 
 
-def _default_font(document) -> None:
-    style = document.styles["Normal"]
-    _set_font(style, BODY_FONT, BODY_PT)
-    style.paragraph_format.space_before = Pt(0)
-    style.paragraph_format.space_after = Pt(0)
+def _front_xml(front: Front, width: int) -> list[str]:
+    sizes = {"cover-title": (TITLE_FONT, 26, 4500), "cover-unit": (BODY_FONT, 16, 3400),
+             "cover-date": (BODY_FONT, 16, 400)}
+    parts = []
+    for css, text in front.cover:
+        font, size, before = sizes.get(css, (BODY_FONT, 16, 400))
+        parts.append(f'<w:p><w:pPr><w:spacing w:before="{before}" w:after="0"/><w:jc w:val="center"/></w:pPr>'
+                     f"{_run(text, font, size)}</w:p>")
+    parts.append(f'<w:p><w:pPr><w:pageBreakBefore/><w:spacing w:after="200"/><w:jc w:val="center"/></w:pPr>'
+                 f"{_run(front.contents_title, TITLE_FONT, TITLE_PT)}</w:p>")
+    for index, (number, name, page) in enumerate(front.entries, start=1):
+        mark = FORM_BOOKMARK.format(index)
+        page_field = _field(f"PAGEREF {mark} " + "\\h", page, LINE_PT)
+        parts.append(
+            f'<w:p><w:pPr><w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{width}"/></w:tabs>'
+            f'<w:spacing w:after="60"/><w:ind w:left="480" w:hanging="480"/></w:pPr>'
+            f'<w:hyperlink w:anchor="{mark}" w:history="1">{_run(f"{number}　{name}", BODY_FONT, LINE_PT)}'
+            f'<w:r><w:tab/></w:r>{page_field}</w:hyperlink></w:p>')
+    parts.append(f"<w:p><w:pPr>{_sect_pr(numbered=False)}</w:pPr></w:p>")
+    return parts
 
 
-def _set_font(target, east_asian: str, size: float) -> None:
-    """Set Latin and East Asian fonts; ``font.name`` alone leaves Chinese text in the fallback font."""
-    target.font.name = LATIN_FONT
-    target.font.size = Pt(size)
-    r_pr = target.element.get_or_add_rPr()
-    fonts = r_pr.get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), east_asian)
-    fonts.set(qn("w:hint"), "eastAsia")
+def _run(text: str, east_asian: str, size: float) -> str:
+    return f"<w:r>{_r_pr(east_asian, size)}<w:t xml:space=\"preserve\">{escape(text)}</w:t></w:r>"
 
 
-def _format_paragraph(paragraph, align, after: float, page_break: bool = False) -> None:
-    paragraph.alignment = align
-    paragraph.paragraph_format.space_after = Pt(after)
-    paragraph.paragraph_format.page_break_before = page_break
+def _r_pr(east_asian: str, size: float) -> str:
+    half_points = round(size * 2)
+    return (f'<w:rPr><w:rFonts w:ascii="{LATIN_FONT}" w:hAnsi="{LATIN_FONT}" w:eastAsia="{east_asian}" '
+            f'w:hint="eastAsia"/><w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>')
 
 
-def _footer_page_numbers(document) -> None:
-    footer = document.sections[0].footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run_pr = f'<w:rPr><w:rFonts w:eastAsia="{BODY_FONT}"/><w:sz w:val="18"/></w:rPr>'
-    parts = ["第 ", ("PAGE",), " 页，共 ", ("NUMPAGES",), " 页"]
-    for part in parts:
-        if isinstance(part, tuple):
-            xml = (f'<w:fldSimple {nsdecls("w")} w:instr=" {part[0]} "><w:r>{run_pr}<w:t>1</w:t></w:r>'
-                   "</w:fldSimple>")
-        else:
-            xml = f'<w:r {nsdecls("w")}>{run_pr}<w:t xml:space="preserve">{part}</w:t></w:r>'
-        footer._p.append(parse_xml(xml))
+def _field(instruction: str, cached: str, size: float) -> str:
+    """A complex field (so Word keeps the cached result until the field is updated)."""
+    r_pr = _r_pr(BODY_FONT, size)
+    return (f'<w:r>{r_pr}<w:fldChar w:fldCharType="begin"/></w:r>'
+            f'<w:r>{r_pr}<w:instrText xml:space="preserve"> {escape(instruction)} </w:instrText></w:r>'
+            f'<w:r>{r_pr}<w:fldChar w:fldCharType="separate"/></w:r>'
+            f"<w:r>{r_pr}<w:t>{escape(cached)}</w:t></w:r>"
+            f'<w:r>{r_pr}<w:fldChar w:fldCharType="end"/></w:r>')
+
+
+def _sect_pr(numbered: bool) -> str:
+    """A section: A4 portrait; a form's section has the page-number footer and restarts at 1."""
+    m = {side: round(mm * TWIPS_PER_MM) for side, mm in MARGINS_MM.items()}
+    footer = '<w:footerReference w:type="default" r:id="rIdFooter1"/>' if numbered else ""
+    restart = '<w:pgNumType w:start="1"/>' if numbered else ""
+    return (f'<w:sectPr>{footer}<w:type w:val="nextPage"/>'
+            f'<w:pgSz w:w="{round(PAGE_WIDTH_MM * TWIPS_PER_MM)}" w:h="{round(PAGE_HEIGHT_MM * TWIPS_PER_MM)}"/>'
+            f'<w:pgMar w:top="{m["top"]}" w:right="{m["right"]}" w:bottom="{m["bottom"]}" w:left="{m["left"]}" '
+            f'w:header="851" w:footer="567" w:gutter="0"/>{restart}<w:cols w:space="425"/></w:sectPr>')
+
+
+def _footer_xml(total_field: str) -> str:
+    parts = [_run("第 ", BODY_FONT, 9), _simple_field("PAGE"), _run(" 页，共 ", BODY_FONT, 9),
+             _simple_field(total_field), _run(" 页", BODY_FONT, 9)]
+    return (f'{_XML}<w:ftr xmlns:w="{_W}" xmlns:r="{_R}"><w:p><w:pPr><w:jc w:val="center"/></w:pPr>'
+            f'{"".join(parts)}</w:p></w:ftr>')
+
+
+def _simple_field(name: str) -> str:
+    return f'<w:fldSimple w:instr=" {name} ">{_run("1", BODY_FONT, 9)}</w:fldSimple>'
 
 
 def _text_width_twips() -> int:
@@ -107,7 +172,7 @@ def _table_xml(table: Table, width: int) -> str:
              for i in range(cell.rowspan) for j in range(cell.colspan)}
     border = 'w:val="single" w:sz="4" w:space="0" w:color="000000"'
     parts = [
-        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(cols)}" w:type="dxa"/><w:jc w:val="center"/>',
+        f'<w:tbl><w:tblPr><w:tblW w:w="{sum(cols)}" w:type="dxa"/><w:jc w:val="center"/>',
         "<w:tblBorders>",
         *(f"<w:{side} {border}/>" for side in ("top", "left", "bottom", "right", "insideH", "insideV")),
         '</w:tblBorders><w:tblLayout w:type="fixed"/>',
@@ -143,3 +208,58 @@ def _cell_xml(cell: Cell, width: int, origin: bool) -> str:
 def _paragraph_xml(text: str, align: str) -> str:
     run = f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r>' if text else ""
     return f'<w:p><w:pPr><w:jc w:val="{align}"/></w:pPr>{run}</w:p>'
+
+
+_CONTENT_TYPES = (
+    f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    '<Override PartName="/word/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
+    '<Override PartName="/word/settings.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
+    '<Override PartName="/word/footer1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>'
+    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+    '<Override PartName="/docProps/app.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>')
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_ROOT_RELS = (
+    f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="word/document.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
+    'core-properties" Target="docProps/core.xml"/>'
+    f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/></Relationships>')
+_DOCUMENT_RELS = (
+    f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    f'<Relationship Id="rIdStyles" Type="{_REL}/styles" Target="styles.xml"/>'
+    f'<Relationship Id="rIdSettings" Type="{_REL}/settings" Target="settings.xml"/>'
+    f'<Relationship Id="rIdFooter1" Type="{_REL}/footer" Target="footer1.xml"/></Relationships>')
+_FONTS = (f'<w:rFonts w:ascii="{LATIN_FONT}" w:hAnsi="{LATIN_FONT}" w:eastAsia="{BODY_FONT}" '
+          f'w:cs="{LATIN_FONT}" w:hint="eastAsia"/>')
+_BODY_SIZE = f'<w:sz w:val="{round(BODY_PT * 2)}"/><w:szCs w:val="{round(BODY_PT * 2)}"/>'
+_STYLES = (
+    f'{_XML}<w:styles xmlns:w="{_W}"><w:docDefaults><w:rPrDefault><w:rPr>{_FONTS}{_BODY_SIZE}'
+    '<w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr></w:rPrDefault>'
+    '<w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr></w:pPrDefault>'
+    '</w:docDefaults>'
+    '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/>'
+    f'<w:pPr><w:spacing w:before="0" w:after="0"/></w:pPr><w:rPr>{_FONTS}{_BODY_SIZE}</w:rPr></w:style>'
+    '<w:style w:type="character" w:default="1" w:styleId="DefaultParagraphFont">'
+    '<w:name w:val="Default Paragraph Font"/><w:uiPriority w:val="1"/><w:semiHidden/></w:style>'
+    '<w:style w:type="table" w:default="1" w:styleId="TableNormal"><w:name w:val="Normal Table"/>'
+    '<w:tblPr><w:tblInd w:w="0" w:type="dxa"/><w:tblCellMar><w:top w:w="0" w:type="dxa"/>'
+    '<w:left w:w="108" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/>'
+    '</w:tblCellMar></w:tblPr></w:style></w:styles>')
+_SETTINGS = (
+    f'{_XML}<w:settings xmlns:w="{_W}"><w:defaultTabStop w:val="420"/>'
+    '<w:characterSpacingControl w:val="compressPunctuation"/><w:compat><w:useFELayout/>'
+    '<w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/>'
+    '</w:compat></w:settings>')
+_CORE = (
+    f'{_XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>jixiao</dc:creator></cp:coreProperties>')
+_APP = (f'{_XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+        "<Application>jixiao</Application></Properties>")

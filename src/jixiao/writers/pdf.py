@@ -43,6 +43,14 @@ class _NoFetch(URLFetcher):
 
 def write(html: str) -> bytes:
     """The PDF of a rendered HTML document."""
+    return lay_out(html).write_pdf()
+
+
+def lay_out(html: str):
+    """The WeasyPrint document of a rendered HTML document, merged cells continued across page breaks.
+
+    The layout is redone only when a merged cell crosses a page break (at most ``MAX_LAYOUTS``).
+    """
     ensure_cjk_font()
     tree = lxml.html.document_fromstring(html)
     tables = tree.xpath("//table")
@@ -53,7 +61,7 @@ def write(html: str) -> bytes:
         laid_out = _layout(lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>"))
         if not any(_continue_at(tables[t], row) for t, row in _page_starts(laid_out)):
             break
-    return laid_out.write_pdf()
+    return laid_out
 
 
 def _layout(html: str):

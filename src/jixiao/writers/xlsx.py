@@ -16,6 +16,7 @@ import unicodedata
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..grid import Cell, FormGrid, Table
@@ -31,14 +32,27 @@ _FORMULA_START = ("=", "+", "-", "@")
 _SHEET_NAME_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
-def write(forms: list[FormGrid], names: list[str] | None = None) -> bytes:
-    """The XLSX file of the given forms; ``names`` are the wanted sheet names (made valid and unique)."""
+INDEX_SHEET = "目录"
+
+
+def write(forms: list[FormGrid], names: list[str] | None = None, index: str | None = None) -> bytes:
+    """The XLSX file of the given forms; ``names`` are the wanted sheet names (made valid and unique).
+
+    With ``index`` (the document's title) the workbook opens with a sheet 目录 listing the forms, each
+    a link to its sheet.
+    """
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()
-    for index, form in enumerate(forms):
-        wanted = names[index] if names and index < len(names) else form.title
-        _write_sheet(workbook.create_sheet(sheet_name(wanted, used)), form)
+    contents = workbook.create_sheet(sheet_name(INDEX_SHEET, used)) if index is not None else None
+    sheets = []
+    for number, form in enumerate(forms):
+        wanted = names[number] if names and number < len(names) else form.title
+        sheet = workbook.create_sheet(sheet_name(wanted, used))
+        _write_sheet(sheet, form)
+        sheets.append((names[number] if names and number < len(names) else form.title, sheet.title))
+    if contents is not None:
+        _write_index(contents, index, sheets)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -54,6 +68,35 @@ def sheet_name(wanted: str, used: set[str]) -> str:
         name = base[: 31 - len(suffix)] + suffix
     used.add(name.lower())
     return name
+
+
+def _write_index(sheet: Worksheet, title: str, sheets: list[tuple[str, str]]) -> None:
+    """The index sheet: the title, then a row a form: number, name (a link to its sheet), sheet name."""
+    for letter, width in zip("ABC", (8, 60, 24), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
+    _set_text(sheet["A1"], title)
+    sheet["A1"].font = Font(name=TITLE_FONT, size=TITLE_PT, charset=134)
+    sheet["A1"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    sheet.row_dimensions[1].height = 36
+    for col, text in enumerate(("序号", "表名", "工作表"), start=1):
+        cell = sheet.cell(row=2, column=col)
+        cell.value = text
+        cell.font = Font(name=TITLE_FONT, size=BODY_PT, charset=134)
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for row, (name, target) in enumerate(sheets, start=3):
+        sheet.cell(row=row, column=1, value=row - 2).alignment = Alignment(horizontal="center")
+        link = sheet.cell(row=row, column=2)
+        _set_text(link, name)
+        quoted = target.replace("'", "''")
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!A1", display=name)
+        link.font = Font(name=BODY_FONT, size=BODY_PT, charset=134, color="0563C1", underline="single")
+        _set_text(sheet.cell(row=row, column=3), target)
+        sheet.cell(row=row, column=3).font = Font(name=BODY_FONT, size=BODY_PT, charset=134)
+        for col in (1, 2, 3):
+            sheet.cell(row=row, column=col).border = _BORDER
+    _print_setup(sheet)
 
 
 def _write_sheet(sheet: Worksheet, form: FormGrid) -> None:

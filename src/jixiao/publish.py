@@ -1,0 +1,131 @@
+"""The combined documents of one input file, ready to publish, assembled from each form's output.
+
+In: :class:`~jixiao.render.FormOutput` of every form (possibly a generator), a :class:`Cover`. Out:
+one file per format, written atomically:
+
+- PDF: a cover and a table of contents (``templates/cover.html.j2``, printed by WeasyPrint), then every
+  form's own PDF pages joined with pikepdf: no form is laid out again, each keeps its own page numbers
+  ("第 x 页，共 y 页" of that form), fonts are embedded once (:mod:`jixiao.writers.fontmerge`), and
+  there is one bookmark per form (plus the cover and the contents).
+- DOCX: the cover and the contents read back from the same template's HTML, then each form in its
+  own section, numbering its own pages; the contents give each form's page as a PAGEREF field.
+- XLSX: an index sheet listing the forms, each a link to its sheet, then a sheet per form.
+- HTML: the forms' sections in one page.
+
+Memory: the PDF keeps only the joined pages' content streams and the merged fonts' glyphs, not the
+forms' PDFs; the DOCX and XLSX need the grids only (they are small).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import lxml.html
+
+from . import layout
+from .errors import OutputError
+from .output import write_atomic
+from .render import FormOutput
+from .writers import docx, pdf, xlsx
+from .writers.pdfjoin import Joiner, Mark
+
+COVER_TEMPLATE = "cover.html.j2"
+MAX_FRONT_LAYOUTS = 3
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The cover of a combined document."""
+
+    title: str      # 公共.封面标题, else the input file's stem
+    unit: str = ""  # the unit or department the forms belong to; may be empty
+    date: str = ""  # e.g. "2026年11月"; may be empty
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A line of the table of contents."""
+
+    number: int
+    name: str
+    page: int       # 1-based page of the form's first page in the combined document
+
+
+def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Path,
+                   templates: Path | None = None) -> None:
+    """Write the combined ``fmt`` document of the forms in ``parts`` (in order) to ``path``."""
+    if fmt == "pdf":
+        _write_pdf(parts, cover, path, templates)
+        return
+    forms = list(parts)
+    if not forms:
+        raise OutputError.at("没有可生成的表：至少需要一张表")
+    if fmt == "docx":
+        front = front_html(cover, _docx_entries(forms), templates)
+        data = docx.write([f.grid for f in forms], front=docx.Front.read(front))
+    elif fmt == "xlsx":
+        data = xlsx.write([f.grid for f in forms], [f.name for f in forms], index=cover.title)
+    elif fmt == "html":
+        data = _joined_html(forms, cover.title, templates)
+    else:
+        raise OutputError.at(f"不支持的格式「{fmt}」")
+    write_atomic(path, data)
+
+
+def front_html(cover: Cover, entries: list[Entry], templates: Path | None = None) -> str:
+    """The HTML of the cover and the contents (``templates/cover.html.j2``, overridable)."""
+    return layout.render_template(COVER_TEMPLATE, templates, cover=cover, entries=entries)
+
+
+def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates: Path | None) -> None:
+    joiner = Joiner()
+    names, counts = [], []
+    try:
+        for part in parts:
+            counts.append(joiner.add(part.files["pdf"], part.name))
+            names.append(part.name)
+        if not names:
+            raise OutputError.at("没有可生成的表：至少需要一张表")
+        front_pages, front = _front_guess(len(names)), b""
+        for _ in range(MAX_FRONT_LAYOUTS):  # the contents' length decides where the forms start
+            entries = _entries(names, counts, front_pages)
+            laid_out = pdf.lay_out(front_html(cover, entries, templates))
+            front = laid_out.write_pdf()
+            if len(laid_out.pages) == front_pages:
+                break
+            front_pages = len(laid_out.pages)
+        joiner.prepend(front, [Mark(cover.title, 0), Mark("目录", 1 if front_pages > 1 else 0)])
+    except BaseException:
+        joiner.close()
+        raise
+    joiner.save(path)
+
+
+def _entries(names: list[str], counts: list[int], front_pages: int) -> list[Entry]:
+    entries, page = [], front_pages + 1
+    for number, (name, count) in enumerate(zip(names, counts, strict=True), start=1):
+        entries.append(Entry(number, name, page))
+        page += max(count, 1)
+    return entries
+
+
+def _front_guess(forms: int) -> int:
+    """Pages of the cover and contents: a cover, then about 30 forms a page of contents."""
+    return 2 + max(0, forms - 1) // 30
+
+
+def _docx_entries(forms: list[FormOutput]) -> list[Entry]:
+    """Contents of the DOCX: the PDF's page numbers (a form without a PDF counts one page)."""
+    return _entries([f.name for f in forms], [f.pages for f in forms], _front_guess(len(forms)))
+
+
+def _joined_html(forms: list[FormOutput], title: str, templates: Path | None) -> bytes:
+    from markupsafe import Markup
+
+    sections = []
+    for form in forms:
+        root = lxml.html.document_fromstring(form.files["html"].decode("utf-8"))
+        sections += [Markup(lxml.html.tostring(s, encoding="unicode")) for s in root.find_class("form")]
+    return layout.render_document(sections, title, templates).encode("utf-8")

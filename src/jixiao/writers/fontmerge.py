@@ -1,0 +1,286 @@
+"""One font object per font in a joined PDF: the per-form subsets of a TrueType font merged into one.
+
+WeasyPrint subsets each font with HarfBuzz keeping the original glyph ids (``RETAIN_GIDS``), and the
+PDF font uses ``/CIDToGIDMap /Identity``: a CID is the glyph id of the original font in every form's
+PDF. So the subsets of one font can be merged glyph by glyph: the union of the glyph outlines
+(``glyf``/``loca``), advance widths (``hmtx``), PDF widths (``/W``) and text mapping (``/ToUnicode``),
+and every page's font resource pointed at the one merged font. Only the glyphs the forms use are
+kept, from the forms' own subsets (the original font file is not needed: a dask client may not have
+the workers' fonts).
+
+Fallback: a font that is not a TrueType Type0 font with Identity-H encoding (e.g. a CFF/OpenType font
+such as Noto CJK, or a font WeasyPrint gave a custom encoding because a character was missing) is
+kept as each form embedded it. The joined file is then correct but holds that font once per form.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import sys
+from array import array
+from dataclasses import dataclass, field
+
+import pikepdf
+from fontTools.ttLib.sfnt import SFNTReader, SFNTWriter
+
+_DROP_TABLES = {"hdmx", "vmtx", "vhea", "VORG", "LTSH", "VDMX", "kern", "DSIG", "glyf", "loca", "hmtx"}
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+_BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+_MARK = pikepdf.Name("/JixiaoFont")
+
+
+@dataclass
+class _Font:
+    """The union of every subset of one TrueType font seen so far."""
+
+    placeholder: pikepdf.Dictionary          # the merged font dictionary in the joined file
+    descriptor: dict                         # FontDescriptor entries of the first subset (no font file)
+    base_font: str
+    tables: dict[str, bytes]                 # the first subset's other tables
+    glyphs: dict[int, bytes] = field(default_factory=dict)
+    metrics: dict[int, tuple[int, int]] = field(default_factory=dict)
+    widths: dict[int, float] = field(default_factory=dict)
+    unicode: dict[int, bytes] = field(default_factory=dict)
+    maxp: list[int] = field(default_factory=list)
+    bbox: list[float] = field(default_factory=list)
+
+
+class FontMerger:
+    """Takes the fonts of each source page before it is copied, builds the merged fonts at the end."""
+
+    def __init__(self, target: pikepdf.Pdf) -> None:
+        self.target = target
+        self.fonts: dict[str, _Font] = {}
+
+    def detach(self, page: pikepdf.Page) -> None:
+        """Replace each mergeable font of a source page by a marker (so it is not copied) and keep its glyphs."""
+        resources = page.obj.get("/Resources")
+        fonts = resources.get("/Font") if resources is not None else None
+        if fonts is None:
+            return
+        for name in list(fonts.keys()):
+            font = fonts[name]
+            if _MARK in font:
+                continue  # resources shared by pages of one source: done already
+            key = _merge_key(font)
+            if key is None:
+                continue
+            self._take(key, font)
+            fonts[name] = pikepdf.Dictionary({"/JixiaoFont": pikepdf.String(key)})
+
+    def attach(self, page: pikepdf.Page) -> None:
+        """Point the markers of a copied page at the merged fonts of the joined file."""
+        resources = page.obj.get("/Resources")
+        fonts = resources.get("/Font") if resources is not None else None
+        if fonts is None:
+            return
+        for name in list(fonts.keys()):
+            font = fonts[name]
+            if _MARK in font:
+                fonts[name] = self.fonts[str(font[_MARK])].placeholder
+
+    def finish(self) -> None:
+        """Fill every merged font dictionary: one font file, widths and text mapping per font."""
+        for merged in self.fonts.values():
+            _build(self.target, merged)
+
+    def _take(self, key: str, font: pikepdf.Dictionary) -> None:
+        cid_font = font.DescendantFonts[0]
+        descriptor = cid_font.FontDescriptor
+        data = descriptor.FontFile2.read_bytes()
+        tables = _read_tables(data)
+        merged = self.fonts.get(key)
+        if merged is None:
+            placeholder = self.target.make_indirect(pikepdf.Dictionary())
+            kept = {k: v for k, v in tables.items() if k not in _DROP_TABLES}
+            copied = {k: _plain(v) for k, v in descriptor.items()
+                      if k not in ("/FontFile2", "/CIDSet", "/FontFile3", "/FontFile")}
+            merged = self.fonts[key] = _Font(placeholder, copied, str(font.BaseFont), kept)
+        _add_glyphs(merged, tables)
+        merged.widths.update(_widths(cid_font.get("/W", pikepdf.Array())))
+        if "/ToUnicode" in font:
+            merged.unicode.update(_to_unicode(font.ToUnicode.read_bytes()))
+        box = [float(v) for v in descriptor.FontBBox]
+        merged.bbox = box if not merged.bbox else [min(merged.bbox[0], box[0]), min(merged.bbox[1], box[1]),
+                                                 max(merged.bbox[2], box[2]), max(merged.bbox[3], box[3])]
+
+
+def _merge_key(font: pikepdf.Dictionary) -> str | None:
+    """The font's name without its subset tag when it can be merged, else None."""
+    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
+        return None
+    descendants = font.get("/DescendantFonts")
+    if not descendants or len(descendants) != 1:
+        return None
+    cid_font = descendants[0]
+    if cid_font.get("/Subtype") != "/CIDFontType2" or cid_font.get("/CIDToGIDMap") != "/Identity":
+        return None
+    if "/FontFile2" not in cid_font.get("/FontDescriptor", {}):
+        return None
+    return str(font.BaseFont).split("+", 1)[-1]
+
+
+def _plain(value):
+    """A copy of a small direct PDF value (name, number, string, array) that belongs to no PDF."""
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_plain(v) for v in value])
+    if isinstance(value, pikepdf.Name):
+        return pikepdf.Name(str(value))
+    if isinstance(value, pikepdf.String):
+        return pikepdf.String(bytes(value))
+    return value
+
+
+def _read_tables(data: bytes) -> dict[str, bytes]:
+    reader = SFNTReader(io.BytesIO(data))
+    return {tag: reader[tag] for tag in reader.keys()}
+
+
+def _add_glyphs(merged: _Font, tables: dict[str, bytes]) -> None:
+    """Add the outlines and metrics of every glyph this subset has and the union lacks."""
+    head, loca_raw, glyf = tables["head"], tables["loca"], tables["glyf"]
+    long_loca = struct.unpack_from(">h", head, 50)[0] == 1
+    offsets = array("I" if long_loca else "H", loca_raw)
+    if sys.byteorder == "little":  # the font's tables are big-endian
+        offsets.byteswap()
+    scale = 1 if long_loca else 2
+    count = len(offsets) - 1
+    n_metrics = struct.unpack_from(">H", tables["hhea"], 34)[0]
+    hmtx = tables["hmtx"]
+    for gid in range(count):
+        start, end = offsets[gid] * scale, offsets[gid + 1] * scale
+        if end <= start or gid in merged.glyphs:
+            continue
+        merged.glyphs[gid] = glyf[start:end]
+        merged.metrics[gid] = _metric(hmtx, n_metrics, gid)
+    merged.metrics.setdefault(0, _metric(hmtx, n_metrics, 0))
+    maxp = list(struct.unpack_from(">13H", tables["maxp"], 6)) if len(tables["maxp"]) >= 32 else []
+    merged.maxp = [max(a, b) for a, b in zip(merged.maxp, maxp)] if merged.maxp else maxp
+
+
+def _metric(hmtx: bytes, n_metrics: int, gid: int) -> tuple[int, int]:
+    if gid < n_metrics:
+        return struct.unpack_from(">Hh", hmtx, gid * 4)
+    advance = struct.unpack_from(">H", hmtx, (n_metrics - 1) * 4)[0]
+    at = n_metrics * 4 + (gid - n_metrics) * 2
+    lsb = struct.unpack_from(">h", hmtx, at)[0] if at + 2 <= len(hmtx) else 0
+    return advance, lsb
+
+
+def _widths(w: pikepdf.Array) -> dict[int, float]:
+    """The ``/W`` array of a CID font as {cid: width}."""
+    found, items, i = {}, list(w), 0
+    while i < len(items):
+        first = int(items[i])
+        if isinstance(items[i + 1], pikepdf.Array):
+            for offset, width in enumerate(items[i + 1]):
+                found[first + offset] = float(width)
+            i += 2
+        else:
+            last, width = int(items[i + 1]), float(items[i + 2])
+            found.update((cid, width) for cid in range(first, last + 1))
+            i += 3
+    return found
+
+
+def _to_unicode(cmap: bytes) -> dict[int, bytes]:
+    """{cid: UTF-16BE hex} of a ToUnicode CMap's bfchar and bfrange entries."""
+    found: dict[int, bytes] = {}
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for low, high, start in _BFRANGE.findall(block):
+            first, value = int(low, 16), int(start, 16)
+            for offset in range(int(high, 16) - first + 1):
+                found[first + offset] = b"%04x" % (value + offset)
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for cid, text in _BFCHAR.findall(block):
+            found[int(cid, 16)] = text
+    return found
+
+
+def _build(pdf: pikepdf.Pdf, merged: _Font) -> None:
+    font_file = _font_file(merged)
+    stream = pikepdf.Stream(pdf, font_file)
+    stream["/Length1"] = len(font_file)
+    descriptor = pikepdf.Dictionary(merged.descriptor)
+    descriptor["/FontBBox"] = pikepdf.Array(merged.bbox)
+    descriptor["/FontFile2"] = pdf.make_indirect(stream)
+    cid_font = pikepdf.Dictionary({
+        "/Type": pikepdf.Name.Font, "/Subtype": pikepdf.Name.CIDFontType2,
+        "/BaseFont": pikepdf.Name(merged.base_font),
+        "/CIDSystemInfo": pikepdf.Dictionary({"/Registry": pikepdf.String("Adobe"),
+                                              "/Ordering": pikepdf.String("Identity"), "/Supplement": 0}),
+        "/CIDToGIDMap": pikepdf.Name.Identity,
+        "/W": _w_array(merged.widths),
+        "/FontDescriptor": pdf.make_indirect(descriptor),
+    })
+    placeholder = merged.placeholder
+    placeholder["/Type"] = pikepdf.Name.Font
+    placeholder["/Subtype"] = pikepdf.Name.Type0
+    placeholder["/BaseFont"] = pikepdf.Name(merged.base_font)
+    placeholder["/Encoding"] = pikepdf.Name("/Identity-H")
+    placeholder["/DescendantFonts"] = pikepdf.Array([pdf.make_indirect(cid_font)])
+    placeholder["/ToUnicode"] = pdf.make_indirect(pikepdf.Stream(pdf, _cmap(merged.unicode)))
+
+
+def _w_array(widths: dict[int, float]) -> pikepdf.Array:
+    result, run, previous = [], None, None
+    for cid in sorted(widths):
+        if run is None or cid != previous + 1:
+            run = []
+            result += [cid, run]
+        run.append(round(widths[cid], 3))
+        previous = cid
+    return pikepdf.Array([pikepdf.Array(v) if isinstance(v, list) else v for v in result])
+
+
+def _cmap(unicode: dict[int, bytes]) -> bytes:
+    lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap",
+             b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+             b"/CMapName /Adobe-Identity-UCS def", b"/CMapType 2 def",
+             b"1 begincodespacerange", b"<0000> <ffff>", b"endcodespacerange"]
+    items = sorted(unicode.items())
+    for i in range(0, len(items), 100):
+        chunk = items[i:i + 100]
+        lines.append(b"%d beginbfchar" % len(chunk))
+        lines += [b"<%04x> <%s>" % (cid, text) for cid, text in chunk]
+        lines.append(b"endbfchar")
+    lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
+    return b"\n".join(lines)
+
+
+def _font_file(merged: _Font) -> bytes:
+    """A TrueType font of the merged glyphs, glyph ids as in the original font."""
+    count = max(merged.glyphs, default=0) + 1
+    glyf, loca = bytearray(), array("I")
+    hmtx = bytearray()
+    for gid in range(count):
+        loca.append(len(glyf))
+        data = merged.glyphs.get(gid, b"")
+        glyf += data + b"\0" * (-len(data) % 4)
+        hmtx += struct.pack(">Hh", *merged.metrics.get(gid, (0, 0)))
+    loca.append(len(glyf))
+    if sys.byteorder == "little":
+        loca.byteswap()
+    tables = dict(merged.tables)
+    tables["glyf"], tables["loca"], tables["hmtx"] = bytes(glyf), loca.tobytes(), bytes(hmtx)
+    head = bytearray(tables["head"])
+    struct.pack_into(">h", head, 50, 1)  # long offsets in loca
+    tables["head"] = bytes(head)
+    hhea = bytearray(tables["hhea"])
+    struct.pack_into(">H", hhea, 34, count)
+    tables["hhea"] = bytes(hhea)
+    maxp = bytearray(tables["maxp"])
+    struct.pack_into(">H", maxp, 4, count)
+    if merged.maxp and len(maxp) >= 32:
+        struct.pack_into(">13H", maxp, 6, *merged.maxp)
+    tables["maxp"] = bytes(maxp)
+    if "post" in tables:  # glyph names would need the full glyph list: none (format 3)
+        tables["post"] = struct.pack(">I", 0x00030000) + tables["post"][4:32]
+    out = io.BytesIO()
+    writer = SFNTWriter(out, len(tables), sfntVersion="\0\1\0\0")
+    for tag in sorted(tables):
+        writer[tag] = tables[tag]
+    writer.close()
+    return out.getvalue()

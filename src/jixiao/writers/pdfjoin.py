@@ -1,0 +1,122 @@
+"""Join per-form PDFs into one file with pikepdf (qpdf): no second layout, bounded memory, bookmarks.
+
+Pages are copied from each form's PDF as it arrives; their content streams are copied into the joined
+file at once, so the form's PDF can be closed and forgotten (a generator of 1,000 forms never has more
+than one form's PDF open). Fonts are handled by :mod:`jixiao.writers.fontmerge`: every form embeds its
+own subset of the same fonts, and the joined file gets one font object per font.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+
+from ..errors import OutputError
+from ..output import _file_mode
+from .fontmerge import FontMerger
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A bookmark: its title and the 0-based index of the page it points at."""
+
+    title: str
+    page: int
+
+
+class Joiner:
+    """Collects pages form after form, then writes the joined file with front pages and bookmarks."""
+
+    def __init__(self) -> None:
+        self.pdf = pikepdf.new()
+        self.fonts = FontMerger(self.pdf)
+        self.marks: list[Mark] = []
+
+    @property
+    def page_count(self) -> int:
+        """Pages collected so far."""
+        return len(self.pdf.pages)
+
+    def add(self, data: bytes, title: str | None = None) -> int:
+        """Append every page of a PDF (bookmarked ``title`` at its first page); returns its page count."""
+        with pikepdf.open(io.BytesIO(data)) as source:
+            first = self.page_count
+            for page in source.pages:
+                self._copy(page, len(self.pdf.pages))
+            if title is not None:
+                self.marks.append(Mark(title, first))
+            return len(source.pages)
+
+    def prepend(self, data: bytes, marks: list[Mark]) -> None:
+        """Put a PDF's pages in front (cover, contents); existing bookmarks move down by its pages."""
+        with pikepdf.open(io.BytesIO(data)) as source:
+            count = len(source.pages)
+            for index, page in enumerate(source.pages):
+                self._copy(page, index)
+        self.marks = marks + [Mark(m.title, m.page + count) for m in self.marks]
+
+    def _copy(self, page: pikepdf.Page, index: int) -> None:
+        self.fonts.detach(page)
+        self.pdf.pages.insert(index, page)
+        copied = self.pdf.pages[index]
+        self.fonts.attach(copied)
+        _own_streams(copied.obj)
+
+    def close(self) -> None:
+        """Drop the collected pages without writing."""
+        self.pdf.close()
+
+    def save(self, path: Path) -> None:
+        """Write the joined file atomically: fonts merged, one bookmark per mark."""
+        self.fonts.finish()
+        with self.pdf.open_outline() as outline:
+            outline.root.extend(pikepdf.OutlineItem(m.title, m.page) for m in self.marks)
+        self.pdf.docinfo["/Producer"] = "jixiao (WeasyPrint, pikepdf)"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(handle)
+            try:
+                self.pdf.save(temporary, compress_streams=True,
+                              object_stream_mode=pikepdf.ObjectStreamMode.generate)
+                os.chmod(temporary, _file_mode())
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            raise OutputError.at(f"无法写入文件：{error.strerror or error}", path) from None
+        finally:
+            self.pdf.close()
+
+
+def _own_streams(obj, seen: set | None = None) -> None:
+    """Copy the (still encoded) data of every stream under ``obj`` into the joined file.
+
+    qpdf copies a foreign stream's data lazily, from the source PDF, when the joined file is written;
+    owning the data now lets the source be closed, so only the joined pages stay in memory.
+    """
+    seen = set() if seen is None else seen
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (pikepdf.Dictionary, pikepdf.Stream)):
+            if item.is_indirect:
+                if item.objgen in seen:
+                    continue
+                seen.add(item.objgen)
+            if isinstance(item, pikepdf.Stream) and not item.get("/JixiaoOwned"):
+                filters = item.get("/Filter")
+                parms = item.get("/DecodeParms")
+                raw = item.read_raw_bytes()
+                item.write(raw, filter=filters, decode_parms=parms, type_check=False)
+            for key in item.keys():
+                if key not in ("/Parent", "/P"):
+                    stack.append(item[key])
+        elif isinstance(item, pikepdf.Array):
+            stack.extend(item)
