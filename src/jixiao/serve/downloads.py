@@ -1,8 +1,8 @@
 """Downloads: the DOCX, XLSX or PDF of one form or of a whole input file, made as `jixiao render` makes them.
 
-The file is rendered by the same library call as the CLI into the served folder's ``output/`` (so the
-officer finds it there afterwards, and a render that is already up to date is not done twice), and the
-page then receives the bytes of the one file asked for.
+The file is rendered by the CLI's own library call, :func:`jixiao.batch.run_batch`, into the served
+folder's ``output/`` with its cache (so the officer finds the files there afterwards, and a form that has
+not changed since the last download is not laid out again), and the page receives the one file asked for.
 """
 
 from __future__ import annotations
@@ -11,10 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cli import run_render
-from ..errors import JixiaoError
-from ..loader import load
-from ..output import plan, with_suffix
+from ..batch import FileResult, run_batch
 
 DOWNLOAD_FORMATS = ("docx", "xlsx", "pdf")
 _lock = threading.Lock()  # one render at a time: they are CPU-bound and write the same output folder
@@ -50,29 +47,16 @@ def produce(source: Path, fmt: str, form: int | None, out_dir: Path) -> Download
     if fmt not in DOWNLOAD_FORMATS:
         raise DownloadError(f"不支持的格式「{fmt}」，可选：{'、'.join(DOWNLOAD_FORMATS)}")
     with _lock:
-        targets, errors = _render(source, fmt, out_dir)
+        result = run_batch([source], [fmt], out_dir)
+    done = result.files[0] if result.files else FileResult(source)
     if form is None:
-        target = targets.get(0) or (targets.get(1) if len(targets) == 1 else None)
+        target = done.combined.get(fmt) or (done.forms[0].paths.get(fmt) if len(done.forms) == 1 else None)
+        errors = result.errors
     else:
-        target = targets.get(form)
+        chosen = next((f for f in done.forms if f.index == form), None)
+        target = chosen.paths.get(fmt) if chosen else None
+        errors = [chosen.error] if chosen and chosen.error else result.errors
     if target is None or not target.is_file():
-        problems = "；".join(line for error in errors for line in str(error).splitlines())
+        problems = "；".join(dict.fromkeys(line for error in errors for line in str(error).splitlines()))
         raise DownloadError(f"未能生成：{problems}" if problems else f"文件中没有第 {form} 张表")
     return Download(target, target.name, MEDIA_TYPES[fmt])
-
-
-def _render(source: Path, fmt: str, out_dir: Path) -> tuple[dict[int, Path], list[JixiaoError]]:
-    """Render one input file as `jixiao render` does; the paths of what was written, by form number
-    (0 for the combined document), and the errors met."""
-    outcome = run_render([source], [fmt], out_dir, None)
-    written = set(outcome.written)
-    try:
-        form_file = load(source)
-    except JixiaoError as error:
-        return {}, outcome.errors or [error]
-    paths = plan(out_dir, source.stem, [f.form.display_name for f in form_file.forms],
-                 [f.index for f in form_file.forms], form_file.count)
-    targets = {loaded.index: with_suffix(base, fmt) for loaded, base in zip(form_file.forms, paths.forms)}
-    if paths.combined is not None:
-        targets[0] = with_suffix(paths.combined, fmt)
-    return {n: p for n, p in targets.items() if p in written}, outcome.errors
