@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import socket
 import threading
 from pathlib import Path
 
@@ -313,3 +314,18 @@ def test_served_picks_folder_and_first_file(folder):
     (folder / "notes.txt").write_text("x", encoding="utf-8")
     with pytest.raises(Exception, match="不是输入文件"):
         served(folder / "notes.txt")
+
+
+def test_serve_command_says_what_is_wrong_in_chinese(folder):
+    from click.testing import CliRunner
+
+    from jixiao.cli import main
+
+    missing = CliRunner().invoke(main, ["serve", str(folder / "nope"), "--no-browser"])
+    assert missing.exit_code == 2 and "不存在" in missing.output and "Traceback" not in missing.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = CliRunner().invoke(main, ["serve", str(folder), "--no-browser", "--port", str(port)])
+    assert busy.exit_code == 2 and "--port" in busy.output

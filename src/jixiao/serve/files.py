@@ -87,7 +87,8 @@ class Folder:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise FolderError(f"「{name}」不是 UTF-8 编码（可能是 GBK）：请在编辑器中以 UTF-8 另存后再打开", 422) from None
+            raise FolderError(f"「{name}」不是 UTF-8 编码（可能是 GBK）：请在编辑器中以 UTF-8 另存后再打开",
+                              422) from None
         return text, version_of(path, data)
 
     def save(self, name: str, text: str, expected: str) -> Version:
