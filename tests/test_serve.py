@@ -329,3 +329,26 @@ def test_serve_command_says_what_is_wrong_in_chinese(folder):
         port = taken.getsockname()[1]
         busy = CliRunner().invoke(main, ["serve", str(folder), "--no-browser", "--port", str(port)])
     assert busy.exit_code == 2 and "--port" in busy.output
+
+
+def test_user_text_stays_text_in_the_preview(client):
+    hostile = PROJECT.replace("项目名称: 测试项目", "项目名称: '<img src=x onerror=alert(1)><script>alert(2)</script>'")
+    data = client.post("/api/preview", json={"name": "p.yaml", "text": hostile}, headers=HEADERS).json()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in data["html"]
+    assert "<img" not in data["html"] and "<script>" not in data["html"]
+    assert data["forms"][0]["name"].startswith("<img")   # JSON data; the page sets it with textContent
+
+
+def test_a_gbk_file_is_reported_not_garbled(client, folder):
+    (folder / "gbk.yaml").write_bytes(PROJECT.encode("gbk"))
+    response = client.get("/api/file", params={"name": "gbk.yaml"})
+    assert response.status_code == 422 and "UTF-8" in response.json()["error"]
+    row = next(r for r in client.get("/api/files").json()["files"] if r["name"] == "gbk.yaml")
+    assert row["errors"] == 1
+
+
+def test_an_upload_name_with_a_path_stays_inside(client, folder):
+    xlsx = render(load(SAMPLES / WANG).all_forms(), "xlsx")
+    response = client.post("/api/import?filename=../../x/去年.xlsx", content=xlsx, headers=HEADERS)
+    assert response.status_code == 201 and (folder / response.json()["name"]).is_file()
+    assert not (folder.parent / "去年.yaml").exists()
