@@ -65,6 +65,7 @@ def test_files_lists_inputs_with_forms_and_findings(client, folder):
     assert set(files) == {DONG, WANG, HOUJIE_JSON, "houjie-party-office-2026-department-approval.yaml", "project.yaml"}
     assert len(files[DONG]["forms"]) == 22 and files[DONG]["forms"][0]["layout"] == "项目绩效目标表"
     assert [f["name"] for f in files[WANG]["forms"]] == ["工会活动", "购买社工服务费"]
+    assert [f["line"] for f in files[WANG]["forms"]] == [18, 48]   # where each form starts, for the page's list
     assert files[DONG]["warnings"] == 4 and files[DONG]["errors"] == 0
     (folder / "bad.yaml").write_text("表样: 项目绩效目标表\n项目名称: [\n", encoding="utf-8")
     assert client.get("/api/files").json()["files"][0] == {"name": "bad.yaml", "version": files_version(folder, "bad.yaml"),
@@ -203,7 +204,8 @@ def test_preview_lays_out_unsaved_text_and_never_writes(client, folder):
     before = files_version(folder, "project.yaml")
     text = PROJECT.replace("4次", "7次")
     data = client.post("/api/preview", json={"name": "project.yaml", "text": text}, headers=HEADERS).json()
-    assert data["loaded"] and data["forms"] == [{"index": 1, "name": "测试项目", "layout": "项目绩效目标表"}]
+    assert data["loaded"] and data["forms"] == [{"index": 1, "name": "测试项目", "layout": "项目绩效目标表",
+                                                    "line": 1}]
     assert "<td" in data["html"] and "7次" in data["html"] and "4次" not in data["html"]
     assert files_version(folder, "project.yaml") == before
     assert data["problems"] == [] and data["errors"] == 0

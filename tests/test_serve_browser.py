@@ -150,6 +150,7 @@ def test_page_fits_the_screen(browser, server, tmp_path, width, height):
     page.goto(url + "#dongkeng-party-office-2024-project-targets.yaml")
     playwright_api.expect(page.frame_locator("#preview").locator("h1")).to_have_count(22)
     playwright_api.expect(page.locator("#problems li.warning")).to_have_count(4)
+    playwright_api.expect(page.locator("#forms li")).to_have_count(22)
     overflow = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     assert overflow == [width, height]  # no scroll bars on the page itself: each pane scrolls on its own
     for selector in ("#save", "#download-pdf", "#files", "#drop", ".cm-editor", "#preview"):

@@ -36,7 +36,7 @@ class Preview:
     html: str | None                       # None when no form loads
     loaded: bool                           # every form of the text loaded (else the page greys the preview)
     problems: list[Problem] = field(default_factory=list)
-    forms: list[dict] = field(default_factory=list)   # {index, name, layout}
+    forms: list[dict] = field(default_factory=list)   # {index, name, layout, line}
 
     def as_dict(self) -> dict:
         """The JSON the page reads."""
@@ -66,8 +66,8 @@ def preview(text: str, name: str, layout: bool = True) -> Preview:
 
 
 def _forms(form_file: FormFile) -> list[dict]:
-    return [{"index": loaded.index, "name": loaded.form.display_name, "layout": loaded.form.layout}
-            for loaded in form_file.forms]
+    return [{"index": loaded.index, "name": loaded.form.display_name, "layout": loaded.form.layout,
+             "line": loaded.line} for loaded in form_file.forms]
 
 
 def _errors(error: JixiaoError) -> list[Problem]:

@@ -190,6 +190,18 @@
       select.append(option);
     }
     if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+    const list = $("forms");
+    list.replaceChildren();
+    $("forms-title").textContent = `表（${forms.length} 张）`;
+    for (const f of forms) {
+      const button = el("button", "form-link", `${f.index}. ${f.name}`);
+      button.type = "button";
+      button.title = `${f.layout}，第 ${f.line || 1} 行起`;
+      button.addEventListener("click", () => editor.goToLine(f.line || 1));
+      const item = el("li");
+      item.append(button);
+      list.append(item);
+    }
   }
 
   // The form's own HTML, zoomed to the pane's width and shown as pages on a grey desk.
