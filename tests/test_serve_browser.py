@@ -151,6 +151,15 @@ def test_page_fits_the_screen(browser, server, tmp_path, width, height):
     playwright_api.expect(page.frame_locator("#preview").locator("h1")).to_have_count(22)
     playwright_api.expect(page.locator("#problems li.warning")).to_have_count(4)
     playwright_api.expect(page.locator("#forms li")).to_have_count(22)
+    # choosing form 15 (sidebar) puts the cursor on its line, and the preview follows to that form
+    page.locator("#forms li").nth(14).locator("button").click()
+    deadline = time.monotonic() + 5
+    while page.evaluate("document.getElementById('preview').contentWindow.scrollY") < 1000:
+        assert time.monotonic() < deadline, "the preview did not follow the cursor to form 15"
+        time.sleep(0.05)
+    top = page.evaluate("document.getElementById('preview').contentDocument"
+                        ".querySelectorAll('section.form')[14].getBoundingClientRect().top")
+    assert abs(top) < 5
     overflow = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     assert overflow == [width, height]  # no scroll bars on the page itself: each pane scrolls on its own
     for selector in ("#save", "#download-pdf", "#files", "#drop", ".cm-editor", "#preview"):

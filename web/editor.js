@@ -150,7 +150,8 @@ function completeKeys(getSchema, isJson) {
 
 // ---- the editor ---------------------------------------------------------------------------------
 
-export function create(parent, { doc = "", language = "yaml", schema = null, onChange = () => {} } = {}) {
+export function create(parent, { doc = "", language = "yaml", schema = null, onChange = () => {},
+  onCursor = () => {} } = {}) {
   let currentSchema = schema;
   const extensions = (name) => {
     const isJson = name === "json";
@@ -163,7 +164,10 @@ export function create(parent, { doc = "", language = "yaml", schema = null, onC
       keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap,
         ...completionKeymap, ...lintKeymap, indentWithTab]),
       support, support.language.data.of({ autocomplete: completeKeys(() => currentSchema, isJson) }),
-      EditorView.updateListener.of((update) => { if (update.docChanged) onChange(); }),
+      EditorView.updateListener.of((update) => {
+        if (update.docChanged) onChange();
+        if (update.selectionSet || update.docChanged) onCursor(update.state.doc.lineAt(update.state.selection.main.head).number);
+      }),
       EditorView.theme({ "&": { height: "100%" }, ".cm-scroller": { overflow: "auto" } }),
     ];
   };
@@ -190,7 +194,7 @@ export function create(parent, { doc = "", language = "yaml", schema = null, onC
     },
     goToLine(number) {
       const line = view.state.doc.line(Math.min(Math.max(number, 1), view.state.doc.lines));
-      view.dispatch({ selection: { anchor: line.from }, scrollIntoView: true });
+      view.dispatch({ selection: { anchor: line.from }, effects: EditorView.scrollIntoView(line.from, { y: "start", yMargin: 40 }) });
       view.focus();
     },
     focus: () => view.focus(),

@@ -9,7 +9,7 @@
   const PREVIEW_DELAY = 500;      // ms after typing stops
   const PAGE_WIDTH = 794;         // A4 at 96 px/in: the preview is zoomed to fit its pane
   const state = { name: null, version: null, dirty: false, forms: [], lastHtml: null, seq: 0, timer: null,
-                  previewHtml: null };
+                  previewHtml: null, shownForm: null, cursorTimer: null };
   let editor = null;
 
   // ---- talking to the server -------------------------------------------------------------------
@@ -89,6 +89,7 @@
     state.version = result.data.version;
     state.lastHtml = null;
     state.previewHtml = null;
+    state.shownForm = null;
     editor.setText(result.data.text, name.toLowerCase().endsWith(".json") ? "json" : "yaml");
     setDirty(false);
     $("file-title").textContent = name;
@@ -175,9 +176,11 @@
   }
 
   function setForms(forms) {
-    const key = JSON.stringify(forms);
-    if (key === JSON.stringify(state.forms)) return;
-    state.forms = forms;
+    const names = (list) => JSON.stringify(list.map((f) => [f.index, f.name, f.layout]));
+    const same = names(forms) === names(state.forms);
+    state.forms = forms;      // lines move as the officer types; the list only changes with the forms
+    if (same) return;
+    state.shownForm = null;   // the list is rebuilt: mark the cursor's form again on its next move
     const select = $("download-form");
     const chosen = select.value;
     select.replaceChildren();
@@ -197,7 +200,10 @@
       const button = el("button", "form-link", `${f.index}. ${f.name}`);
       button.type = "button";
       button.title = `${f.layout}，第 ${f.line || 1} 行起`;
-      button.addEventListener("click", () => editor.goToLine(f.line || 1));
+      button.addEventListener("click", () => {
+        const now = state.forms.find((g) => g.index === f.index) || f;  // its line today, after edits above it
+        editor.goToLine(now.line || 1);
+      });
       const item = el("li");
       item.append(button);
       list.append(item);
@@ -216,7 +222,20 @@
     const doc = html.replace("</head>", screen + "</head>");
     if (doc === state.previewHtml) return;
     state.previewHtml = doc;
+    const scrolled = frame.contentWindow ? frame.contentWindow.scrollY : 0;
+    frame.addEventListener("load", () => frame.contentWindow.scrollTo(0, scrolled), { once: true });
     frame.srcdoc = doc;
+  }
+
+  // Show the form the cursor is in: the last form starting at or above the cursor's line.
+  function followCursor(line) {
+    const form = [...state.forms].reverse().find((f) => (f.line || 1) <= line) || state.forms[0];
+    if (!form || form.index === state.shownForm) return;
+    state.shownForm = form.index;
+    document.querySelectorAll("#forms li").forEach((item, i) => item.classList.toggle("current", state.forms[i] === form));
+    const sections = $("preview").contentDocument?.querySelectorAll("section.form") || [];
+    const position = state.forms.indexOf(form);
+    if (sections[position]) sections[position].scrollIntoView({ block: "start" });
   }
   let resizeTimer = null;
   window.addEventListener("resize", () => {
@@ -285,6 +304,7 @@
   async function start() {
     editor = JixiaoEditor.create($("editor"), {
       onChange() { if (!state.dirty) setDirty(true); schedulePreview(); },
+      onCursor(line) { clearTimeout(state.cursorTimer); state.cursorTimer = setTimeout(() => followCursor(line), 150); },
     });
     $("save").addEventListener("click", save);
     document.addEventListener("keydown", (e) => {
