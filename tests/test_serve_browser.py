@@ -167,3 +167,35 @@ def test_page_fits_the_screen(browser, server, tmp_path, width, height):
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= width and box["width"] > 40, selector
     if width == 1920:
         shoot(page, "serve-1920.png", tmp_path)
+
+
+def test_import_and_a_conflicting_save(browser, server, tmp_path):
+    from jixiao.loader import load
+    from jixiao.render import render
+
+    expect = playwright_api.expect
+    url, folder = server
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url + "#project.yaml")
+    expect(page.frame_locator("#preview").locator("h1")).to_have_text("项目绩效目标表")
+
+    # a file changed on disk after it was opened is not overwritten; the officer's text stays
+    page.locator(".cm-line", has_text="项目名称: 测试项目").click()
+    page.keyboard.press("End")
+    page.keyboard.type("（改）")
+    (folder / "project.yaml").write_text(EDITED.replace("测试项目", "别处改的"), encoding="utf-8")
+    page.locator("#save").click()
+    expect(page.locator("#toast")).to_contain_text("未保存")
+    expect(page.locator("#save-state")).to_have_text("未保存")
+    expect(page.locator(".cm-line", has_text="测试项目（改）")).to_have_count(1)
+    assert "别处改的" in (folder / "project.yaml").read_text(encoding="utf-8")
+
+    # import last year's XLSX: a new input file, opened, its forms previewed
+    page.once("dialog", lambda dialog: dialog.accept())   # leave the unsaved edit
+    xlsx = tmp_path / "去年的表.xlsx"
+    xlsx.write_bytes(render(load(SAMPLES / "wangniudun-union-2024-project-approval.yaml").all_forms(), "xlsx"))
+    page.locator("#upload").set_input_files(str(xlsx))
+    expect(page.locator("#import-result")).to_contain_text("已导入 2 张表到 去年的表.yaml")
+    expect(page.locator("#file-title")).to_have_text("去年的表.yaml")
+    expect(page.frame_locator("#preview").get_by_text("购买社工服务费").first).to_be_visible()
+    assert (folder / "去年的表.yaml").is_file()
