@@ -199,3 +199,13 @@ def test_import_and_a_conflicting_save(browser, server, tmp_path):
     expect(page.locator("#file-title")).to_have_text("去年的表.yaml")
     expect(page.frame_locator("#preview").get_by_text("购买社工服务费").first).to_be_visible()
     assert (folder / "去年的表.yaml").is_file()
+
+    # a file dropped anywhere (here: on the editor) is imported too, and what it lacks is said
+    transfer = page.evaluate_handle("""() => {
+        const data = new DataTransfer();
+        data.items.add(new File(["只是一段说明文字"], "说明.txt", { type: "text/plain" }));
+        return data;
+    }""")
+    page.locator(".cm-content").dispatch_event("drop", {"dataTransfer": transfer})
+    expect(page.locator("#import-result li.error")).to_contain_text("没有找到绩效目标表")
+    expect(page.locator("#file-title")).to_have_text("去年的表.yaml")   # still here: the browser did not open it

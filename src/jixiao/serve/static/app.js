@@ -314,14 +314,22 @@
     $("new").addEventListener("click", newFile);
     $("pick").addEventListener("click", () => $("upload").click());
     $("upload").addEventListener("change", () => { if ($("upload").files[0]) importFile($("upload").files[0]); $("upload").value = ""; });
+    // A file dropped anywhere on the page is imported (the browser would otherwise open it, leaving the page).
     const drop = $("drop");
-    drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-    drop.addEventListener("drop", (e) => {
+    const carriesFiles = (e) => [...(e.dataTransfer?.types || [])].includes("Files");
+    window.addEventListener("dragover", (e) => {
+      if (!carriesFiles(e)) return;
       e.preventDefault();
+      drop.classList.add("over");
+    });
+    window.addEventListener("dragleave", (e) => { if (!e.relatedTarget) drop.classList.remove("over"); });
+    window.addEventListener("drop", (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      e.stopPropagation();
       drop.classList.remove("over");
       if (e.dataTransfer.files[0]) importFile(e.dataTransfer.files[0]);
-    });
+    }, true);
     window.addEventListener("beforeunload", (e) => { if (state.dirty) e.preventDefault(); });
 
     const [starters, schema] = await Promise.all([api("GET", "/api/starters"), api("GET", "/api/schema")]);
