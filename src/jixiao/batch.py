@@ -18,15 +18,25 @@ version changed; unchanged files are not rewritten.
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 import multiprocessing
 import os
 import shutil
 import tempfile
-from concurrent.futures import BrokenExecutor, CancelledError, Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -34,6 +44,7 @@ from . import errors
 from .cache import CACHE_DIR, Cache, canonical_json, digest, form_key, grid_from_bytes, grid_to_bytes
 from .checks import ERROR, check_form
 from .errors import InputError, JixiaoError, OutputError, Problem
+from .fonts import ensure_cjk_font
 from .layout import builtin_templates
 from .loader import SUFFIXES, FormFile, LoadedForm, load
 from .model import FORM_CLASSES
@@ -41,6 +52,7 @@ from .output import plan, with_suffix, write_atomic
 
 GRID = "grid"          # the cache entry holding a form's grid (for the combined DOCX and XLSX)
 MAX_CHUNK = 8          # forms per job sent to a worker: few round trips, yet the progress bar moves
+ENGINE_MODULES = ["jixiao.render", "jixiao.publish", "jixiao.writers.docx", "jixiao.writers.xlsx"]
 WORKER_LOST = ("生成这张表的工作进程意外退出（可能内存不足被系统终止，或集群中的机器断开），未生成这张表；"
                "请减少 --jobs 后重试")
 
@@ -135,6 +147,7 @@ def render_chunk(templates: TemplateSet, jobs: Sequence[Job]) -> list[JobResult]
             results.append(JobResult(job.index, render_form(form, job.formats, folder)))
         except JixiaoError as error:
             results.append(JobResult(job.index, None, _error_record(error, folder, templates.origin)))
+        gc.collect()  # memory stays flat from form to form (see _warm_worker)
     return results
 
 
@@ -153,8 +166,14 @@ def _error_from_record(record: tuple) -> JixiaoError:
 
 
 def _warm_worker() -> None:
-    """Import the engine (and WeasyPrint) once per worker process, before the first job."""
-    from . import render  # noqa: F401
+    """Import the engine (WeasyPrint, openpyxl, python-docx) once per process, before the first job.
+
+    Then freeze what exists: a laid-out PDF leaves reference cycles of ~40 MB that only the cycle
+    collector frees, and collecting after each form is cheap (a few ms) once the modules are frozen.
+    """
+    for module in ENGINE_MODULES:
+        import_module(module)
+    gc.freeze()
 
 
 # ── what the client keeps ────────────────────────────────────────────────────────────────────────
@@ -217,29 +236,19 @@ def run_batch(paths: Sequence[Path], formats: Sequence[str], out_dir: Path, *,
     formats = list(dict.fromkeys(formats))
     result = BatchResult()
     if "pdf" in formats:
-        from .writers.pdf import ensure_cjk_font
         ensure_cjk_font()  # stop before writing anything rather than print boxes
     template_set = TemplateSet.read(templates)
-    form_files = _load_files(paths, result)
-    early, result.errors = result.errors, []
-    tasks, combined_bases = _plan(form_files, out_dir, result, template_set, force)
-    combined_total = sum(len(formats) for ff in form_files if ff.count > 1)
-    total, done = len(tasks) + combined_total, 0
-
-    def advance(n: int = 1) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(done, total)
-
-    with _store(out_dir, cache) as store:
-        pending = _take_cached(tasks, formats, store, result, advance)
-        _render(pending, formats, template_set, store, result, advance, jobs, executor)
-        for form_file, file_result, base in zip(form_files, result.files, combined_bases, strict=True):
-            if base is not None:
-                file_tasks = [t for t in tasks if t.file is file_result]
-                _write_combined_docs(form_file, file_result, file_tasks, base, formats, template_set, store,
-                                     result, advance)
+    # A cold run surely has work: start the worker processes now, so their imports overlap the loading.
+    cold = not cache or not (out_dir / CACHE_DIR).is_dir()
+    with _store(out_dir, cache) as store, _Runner(jobs, executor, start=cold) as runner:
+        form_files = _load_files(paths, result)
+        early, result.errors = result.errors, []
+        tasks, combined_bases = _plan(form_files, out_dir, result, template_set, force)
+        run = _Run(formats, template_set, store, result, runner, progress)
+        run.total = len(tasks) + sum(len(formats) for base in combined_bases if base is not None)
+        files = [_FileState(ff, fr, base, [t for t in tasks if t.file is fr])
+                 for ff, fr, base in zip(form_files, result.files, combined_bases, strict=True)]
+        run.execute(tasks, files)
     result.errors = early + _form_errors(result, form_files) + result.errors
     return result
 
@@ -333,67 +342,44 @@ def _store(out_dir: Path, cache: bool) -> Iterator[Cache]:
         yield Cache(Path(folder))
 
 
-# ── rendering ────────────────────────────────────────────────────────────────────────────────────
+# ── running ──────────────────────────────────────────────────────────────────────────────────────
 
 
-def _take_cached(tasks: list[_Task], formats: list[str], store: Cache, result: BatchResult,
-                 advance: Callable[[int], None]) -> list[tuple[_Task, Job]]:
-    """Write the forms the cache already holds; return a job for every other form."""
-    pending = []
-    for i, task in enumerate(tasks):
-        entries = {fmt: store.get(task.key, fmt) for fmt in formats}
-        missing = tuple(fmt for fmt, entry in entries.items() if entry is None)
-        for fmt, entry in entries.items():
-            if entry is not None:
-                _write_form_file(task, fmt, entry[0], result)
-        if missing or not store.has(task.key, GRID):
-            pending.append((task, Job(i, task.loaded.form.model_dump(by_alias=True, mode="json"), missing)))
-            continue
-        task.result.cached = True
-        advance(1)
-    return pending
+class _Runner:
+    """Where jobs run: the caller's executor, a pool of local worker processes, or this process (None)."""
 
+    def __init__(self, jobs: int | None, executor: Executor | None, start: bool):
+        self.executor, self.local, self.used = executor, False, False
+        self.external = executor is not None
+        self.workers = jobs or os.cpu_count() or 1
+        if executor is not None:
+            self.workers = getattr(executor, "_max_workers", None) or 4
+        elif self.workers > 1 and start:
+            self._start_pool()
 
-def _render(pending: list[tuple[_Task, Job]], formats: list[str], templates: TemplateSet, store: Cache,
-            result: BatchResult, advance: Callable[[int], None], jobs: int | None,
-            executor: Executor | None) -> None:
-    """Run the jobs (in chunks) and write each result as it arrives."""
-    by_index = {job.index: task for task, job in pending}
-    chunks = _chunks([job for _task, job in pending], jobs, executor)
-    with _executor(jobs, executor, len(chunks)) as runner:
-        for chunk, outcome in _run(runner, templates, chunks):
-            if isinstance(outcome, BaseException):
-                for job in chunk:
-                    task = by_index[job.index]
-                    task.result.error = _lost(task, outcome)
-                    advance(1)
-                continue
-            for item in outcome:
-                _take_result(by_index[item.index], item, store, result)
-                advance(1)
+    def __enter__(self) -> "_Runner":
+        return self
 
+    def __exit__(self, *exc) -> None:
+        if self.local and self.executor is not None:
+            # an unused pool (bad input, all cached) is left to finish starting up on its own
+            self.executor.shutdown(wait=self.used, cancel_futures=True)
 
-def _chunks(jobs_list: list[Job], jobs: int | None, executor: Executor | None) -> list[list[Job]]:
-    workers = getattr(executor, "_max_workers", None) or jobs or os.cpu_count() or 1
-    size = max(1, min(MAX_CHUNK, len(jobs_list) // (4 * workers)))
-    return [jobs_list[i:i + size] for i in range(0, len(jobs_list), size)]
+    def use(self, jobs_waiting: int) -> Executor | None:
+        """The executor for this much work (a pool starts only for more than one job), or None."""
+        if self.executor is None and self.workers > 1 and jobs_waiting > 1:
+            self._start_pool()
+        self.used = jobs_waiting > 0
+        if self.executor is None and self.used:
+            _warm_worker()  # this process renders
+        return self.executor
 
-
-@contextmanager
-def _executor(jobs: int | None, executor: Executor | None, chunks: int) -> Iterator[Executor | None]:
-    """The given executor; None (in this process) for ``jobs=1`` or a single chunk; else a process pool."""
-    if executor is not None:
-        yield executor
-        return
-    workers = min(jobs or os.cpu_count() or 1, chunks)
-    if workers <= 1:
-        yield None
-        return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(), initializer=_warm_worker)
-    try:
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    def _start_pool(self) -> None:
+        self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_process_context(),
+                                            initializer=_warm_worker)
+        self.local = True
+        for _ in range(self.workers):  # launches the processes now (they import the engine meanwhile)
+            self.executor.submit(_warm_worker)
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
@@ -403,36 +389,151 @@ def _process_context() -> multiprocessing.context.BaseContext:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["jixiao.render", "jixiao.batch"])
+        context.set_forkserver_preload(["jixiao.batch", *ENGINE_MODULES])
         return context
     return multiprocessing.get_context("spawn")
 
 
-def _run(runner: Executor | None, templates: TemplateSet,
-         chunks: list[list[Job]]) -> Iterator[tuple[list[Job], list[JobResult] | BaseException]]:
-    """Each chunk with its results (or the failure that lost it), in completion order."""
-    if runner is None:
+@dataclass
+class _FileState:
+    """One input file while the batch runs: its forms still out, and where its combined documents go."""
+
+    form_file: FormFile
+    result: FileResult
+    combined: Path | None
+    tasks: list[_Task]
+    waiting: int = 0
+
+
+class _Run:
+    """One batch run: submits jobs, takes results as they arrive, writes files, then combined documents."""
+
+    def __init__(self, formats: list[str], templates: TemplateSet, store: Cache, result: BatchResult,
+                 runner: _Runner, progress: Callable[[int, int], None] | None):
+        self.formats, self.templates, self.store, self.result = formats, templates, store, result
+        self.runner, self.progress = runner, progress
+        self.total = self.done = 0
+        self.futures: dict[Future, Callable[[object], None]] = {}
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def execute(self, tasks: list[_Task], files: list[_FileState]) -> None:
+        pending = self._take_cached(tasks)
+        for file in files:
+            file.waiting = sum(1 for task, _job in pending if task.file is file.result)
+        by_index = {job.index: (task, next(f for f in files if f.result is task.file)) for task, job in pending}
+        chunks = _chunks([job for _task, job in pending], self.runner.workers)
+        combined_jobs = sum(len(self.formats) for f in files if f.combined is not None)
+        executor = self.runner.use(len(chunks) + (0 if self.runner.external else combined_jobs))
+        for file in files:
+            if file.waiting == 0:
+                self._combine(file, executor)
         for chunk in chunks:
-            yield chunk, render_chunk(templates, chunk)
-        return
-    futures: dict[Future, list[Job]] = {}
-    try:
-        for chunk in chunks:
-            futures[runner.submit(render_chunk, templates, chunk)] = chunk
-    except BrokenExecutor as error:
-        for chunk in chunks[len(futures):]:
-            yield chunk, error
-    for future in as_completed(futures):
+            self._submit(executor, render_chunk, (self.templates, chunk),
+                         lambda outcome, chunk=chunk: self._take_chunk(chunk, outcome, by_index, executor))
+        while self.futures:
+            finished, _ = wait(self.futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                self.futures.pop(future)(_outcome(future))
+
+    def _submit(self, executor: Executor | None, fn: Callable, args: tuple, then: Callable[[object], None],
+                local_only: bool = False) -> None:
+        """Run ``fn(*args)`` on the executor (or here), then ``then(its result or the failure)``."""
+        if executor is None or (local_only and not self.runner.local):
+            then(fn(*args))
+            return
         try:
-            yield futures[future], future.result()
-        except JixiaoError:
-            raise
-        except (BrokenExecutor, CancelledError, OSError) as error:
-            yield futures[future], error
-        except Exception as error:
-            if not _is_lost_worker(error):
-                raise  # a bug in jixiao: the CLI reports it as an internal error
-            yield futures[future], error
+            self.futures[executor.submit(fn, *args)] = then
+        except BrokenExecutor as error:
+            then(error)
+
+    def _take_cached(self, tasks: list[_Task]) -> list[tuple[_Task, Job]]:
+        """Write the forms the cache already holds; return a job for every other form."""
+        pending = []
+        for i, task in enumerate(tasks):
+            entries = {fmt: self.store.get(task.key, fmt) for fmt in self.formats}
+            missing = tuple(fmt for fmt, entry in entries.items() if entry is None)
+            for fmt, entry in entries.items():
+                if entry is not None:
+                    _write_form_file(task, fmt, entry[0], self.result)
+            if missing or not self.store.has(task.key, GRID):
+                pending.append((task, Job(i, task.loaded.form.model_dump(by_alias=True, mode="json"), missing)))
+                continue
+            task.result.cached = True
+            self.advance()
+        return pending
+
+    def _take_chunk(self, chunk: list[Job], outcome: object, by_index: dict, executor: Executor | None) -> None:
+        for job in chunk:
+            task, file = by_index[job.index]
+            if isinstance(outcome, BaseException):
+                task.result.error = _lost(task, outcome)
+            else:
+                item = next(item for item in outcome if item.index == job.index)
+                _take_result(task, item, self.store, self.result)
+            self.advance()
+            file.waiting -= 1
+            if file.waiting == 0:
+                self._combine(file, executor)
+
+    def _combine(self, file: _FileState, executor: Executor | None) -> None:
+        """Each format's combined document of a file whose forms are all done (when something changed)."""
+        if file.combined is None:
+            return
+        ok = [t for t in file.tasks if t.result.error is None]
+        if len(ok) != file.form_file.count:
+            self.result.notes.append(f"{file.form_file.path} 有表格出错，未生成合并文件 {file.combined.name}.*")
+            self.advance(len(self.formats))
+            return
+        cover = cover_of(file.form_file)
+        parts = [(t.result.name, t.key) for t in ok]
+        for fmt in self.formats:
+            path = with_suffix(file.combined, fmt)
+            key = digest("combined", jixiao_version(), self.templates.digest, fmt,
+                         canonical_json(asdict(cover)), *[t.key for t in ok])
+            if _combined_is_current(self.store, key, path):
+                self._combined_written(file, fmt, path, key, None)
+                continue
+            # combined documents are assembled on this machine: in a local worker, never a remote one
+            self._submit(executor, write_combined_file,
+                         (str(self.store.folder), parts, fmt, cover, str(path), self.templates),
+                         lambda outcome, fmt=fmt, path=path, key=key: self._combined_written(
+                             file, fmt, path, key, outcome), local_only=True)
+
+    def _combined_written(self, file: _FileState, fmt: str, path: Path, key: str, outcome: object) -> None:
+        if isinstance(outcome, BaseException):
+            outcome = ("error", _error_record(JixiaoError.at(f"{WORKER_LOST}（{type(outcome).__name__}）",
+                                                             path), None, None))
+        if outcome is not None and outcome[0] == "error":
+            self.result.errors.append(_error_from_record(outcome[1]))
+        else:
+            if outcome is not None:
+                self.store.put(key, "combined", outcome[1].encode("ascii"))
+            file.result.combined[fmt] = path
+            self.result.written.append(path)
+        self.advance()
+
+
+def _outcome(future: Future) -> object:
+    """A job's result, or the failure that lost it (a dead worker, a lost machine); bugs propagate."""
+    try:
+        return future.result()
+    except JixiaoError:
+        raise
+    except (BrokenExecutor, CancelledError, OSError) as error:
+        return error
+    except Exception as error:
+        if not _is_lost_worker(error):
+            raise  # a bug in jixiao: the CLI reports it as an internal error
+        return error
+
+
+def _chunks(jobs_list: list[Job], workers: int) -> list[list[Job]]:
+    size = max(1, min(MAX_CHUNK, len(jobs_list) // (4 * workers)))
+    return [jobs_list[i:i + size] for i in range(0, len(jobs_list), size)]
 
 
 def _is_lost_worker(error: BaseException) -> bool:
@@ -481,35 +582,6 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 # ── combined documents ───────────────────────────────────────────────────────────────────────────
 
 
-def _write_combined_docs(form_file: FormFile, file_result: FileResult, tasks: list[_Task], base: Path,
-                         formats: list[str], templates: TemplateSet, store: Cache, result: BatchResult,
-                         advance: Callable[[int], None]) -> None:
-    """Each format's combined document of one file, when all its forms rendered and something changed."""
-    from .publish import write_combined
-
-    ok = [t for t in tasks if t.result.error is None]
-    if len(ok) != form_file.count:
-        result.notes.append(f"{form_file.path} 有表格出错，未生成合并文件 {base.name}.*")
-        advance(len(formats))
-        return
-    cover = cover_of(form_file)
-    for fmt in formats:
-        path = with_suffix(base, fmt)
-        key = digest("combined", jixiao_version(), templates.digest, fmt, canonical_json(asdict(cover)),
-                     *[t.key for t in ok])
-        if not _combined_is_current(store, key, path):
-            try:
-                write_combined(_parts(ok, fmt, store), fmt, cover, path, templates.folder())
-            except JixiaoError as error:
-                result.errors.append(error)
-                advance(1)
-                continue
-            store.put(key, "combined", _file_digest(path).encode("ascii"))
-        file_result.combined[fmt] = path
-        result.written.append(path)
-        advance(1)
-
-
 def cover_of(form_file: FormFile):
     """The cover of a file's combined documents: the file's name, the unit its forms share, this month."""
     from .publish import Cover
@@ -519,17 +591,31 @@ def cover_of(form_file: FormFile):
     return Cover(form_file.path.stem, units.pop() if len(units) == 1 else "", f"{today.year}年{today.month}月")
 
 
-def _parts(tasks: list[_Task], fmt: str, store: Cache):
-    """The forms of one file for the combined writer, read back one at a time (bounded memory)."""
+def write_combined_file(store_folder: str, parts: list[tuple[str, str]], fmt: str, cover, path: str,
+                        templates: TemplateSet) -> tuple[str, object]:
+    """Write one combined document from the forms in the cache; ("ok", its SHA-256) or ("error", record).
+
+    Runs in this process or a local worker: the forms are read back one at a time (bounded memory).
+    """
+    from .publish import write_combined
+
+    folder = templates.folder()
+    try:
+        write_combined(_parts(Cache(Path(store_folder)), parts, fmt), fmt, cover, Path(path), folder)
+    except JixiaoError as error:
+        return "error", _error_record(error, folder, templates.origin)
+    return "ok", _file_digest(Path(path))
+
+
+def _parts(store: Cache, parts: list[tuple[str, str]], fmt: str):
     from .render import FormOutput
 
-    for task in tasks:
-        entry, grid_entry = store.get(task.key, fmt), store.get(task.key, GRID)
+    for name, key in parts:
+        entry, grid_entry = store.get(key, fmt), store.get(key, GRID)
         if entry is None or grid_entry is None:
-            raise OutputError.at("缓存中的表格在合并前丢失或损坏，请加 --no-cache 重新生成", task.file.source)
+            raise OutputError.at("缓存中的表格在合并前丢失或损坏，请加 --no-cache 重新生成", store.folder)
         data, meta = entry
-        yield FormOutput(task.result.name, {fmt: data}, grid_from_bytes(grid_entry[0]),
-                                int(meta.get("pages", 0)))
+        yield FormOutput(name, {fmt: data}, grid_from_bytes(grid_entry[0]), int(meta.get("pages", 0)))
 
 
 def _combined_is_current(store: Cache, key: str, path: Path) -> bool:

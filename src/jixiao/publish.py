@@ -32,7 +32,6 @@ from .writers import docx, pdf, xlsx
 from .writers.pdfjoin import Joiner, Mark
 
 COVER_TEMPLATE = "cover.html.j2"
-MAX_FRONT_LAYOUTS = 3
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Pa
     if not forms:
         raise OutputError.at("没有可生成的表：至少需要一张表")
     if fmt == "docx":
-        front = front_html(cover, _docx_entries(forms), templates)
+        front = front_html(cover, _entries([f.name for f in forms], [f.pages for f in forms]), templates)
         data = docx.write([f.grid for f in forms], front=docx.Front.read(front))
     elif fmt == "xlsx":
         data = xlsx.write([f.grid for f in forms], [f.name for f in forms], index=cover.title)
@@ -88,37 +87,28 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
             names.append(part.name)
         if not names:
             raise OutputError.at("没有可生成的表：至少需要一张表")
-        front_pages, front = _front_guess(len(names)), b""
-        for _ in range(MAX_FRONT_LAYOUTS):  # the contents' length decides where the forms start
-            entries = _entries(names, counts, front_pages)
-            laid_out = pdf.lay_out(front_html(cover, entries, templates))
-            front = laid_out.write_pdf()
-            if len(laid_out.pages) == front_pages:
-                break
-            front_pages = len(laid_out.pages)
-        joiner.prepend(front, [Mark(cover.title, 0), Mark("目录", 1 if front_pages > 1 else 0)])
+        front = pdf.lay_out(front_html(cover, _entries(names, counts), templates), continue_cells=False)
+        front_pages = len(front.pages)
+        joiner.prepend(front.write_pdf(), [Mark(cover.title, 0), Mark("目录", 1 if front_pages > 1 else 0)])
+        joiner.label_pages(front_pages)
     except BaseException:
         joiner.close()
         raise
     joiner.save(path)
 
 
-def _entries(names: list[str], counts: list[int], front_pages: int) -> list[Entry]:
-    entries, page = [], front_pages + 1
+def _entries(names: list[str], counts: list[int]) -> list[Entry]:
+    """The contents: each form's first page, counting the form pages from 1 after the cover and contents.
+
+    The forms' pages carry the page labels 1, 2, … in the PDF (cover and contents: i, ii, …), so a
+    viewer's page box shows the number the contents give; the front's length never moves a number.
+    A form without a PDF (DOCX only) counts one page.
+    """
+    entries, page = [], 1
     for number, (name, count) in enumerate(zip(names, counts, strict=True), start=1):
         entries.append(Entry(number, name, page))
         page += max(count, 1)
     return entries
-
-
-def _front_guess(forms: int) -> int:
-    """Pages of the cover and contents: a cover, then about 30 forms a page of contents."""
-    return 2 + max(0, forms - 1) // 30
-
-
-def _docx_entries(forms: list[FormOutput]) -> list[Entry]:
-    """Contents of the DOCX: the PDF's page numbers (a form without a PDF counts one page)."""
-    return _entries([f.name for f in forms], [f.pages for f in forms], _front_guess(len(forms)))
 
 
 def _joined_html(forms: list[FormOutput], title: str, templates: Path | None) -> bytes:

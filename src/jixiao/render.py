@@ -22,7 +22,7 @@ from . import grid, layout
 from .errors import OutputError
 from .model import AnyForm
 from .output import write_atomic
-from .writers import FORMATS, WRITERS, pdf
+from .writers import FORMATS, WRITERS
 
 
 @dataclass
@@ -96,6 +96,8 @@ def render_form(form: AnyForm, formats: Sequence[str], templates: Path | None = 
     files, pages = {}, 0
     for fmt in formats:
         if fmt == "pdf":
+            from .writers import pdf  # WeasyPrint only when a PDF is asked for
+
             laid_out = pdf.lay_out(doc.html)
             files[fmt], pages = laid_out.write_pdf(), len(laid_out.pages)
         else:

@@ -173,6 +173,13 @@ def _lines(words: list[dict]) -> list[tuple[float, list[dict]]]:
     return lines
 
 
+def _baseline(char: dict) -> float:
+    """Where a character sits, downwards: its baseline, the same for every font of a line (a glyph from
+    a fallback font has another ascent, so its ``top`` differs)."""
+    matrix = char.get("matrix")
+    return -matrix[5] if matrix else char["bottom"]
+
+
 def _pdf_cell_text(page, box) -> str:
     """A cell's text from its characters: wrapped lines joined, paragraphs (a wider gap) kept apart.
 
@@ -180,14 +187,14 @@ def _pdf_cell_text(page, box) -> str:
     """
     chars = [c for c in page.crop(box, strict=False).chars if c["text"].strip() or c["text"] == " "]
     lines: list[list[dict]] = []
-    for char in sorted(chars, key=lambda c: (round(c["top"], 1), c["x0"])):
-        if lines and abs(lines[-1][0]["top"] - char["top"]) < char["size"] * 0.5:
+    for char in sorted(chars, key=lambda c: (round(_baseline(c), 1), c["x0"])):
+        if lines and abs(_baseline(lines[-1][0]) - _baseline(char)) < char["size"] * 0.5:
             lines[-1].append(char)
         else:
             lines.append([char])
     if not lines:
         return ""
-    tops = [line[0]["top"] for line in lines]
+    tops = [_baseline(line[0]) for line in lines]
     pitches = [b - a for a, b in zip(tops, tops[1:], strict=False)]
     text = "".join(c["text"] for c in sorted(lines[0], key=lambda c: c["x0"]))
     for pitch, line in zip(pitches, lines[1:], strict=True):

@@ -39,6 +39,8 @@ class _Font:
     descriptor: dict                         # FontDescriptor entries of the first subset (no font file)
     base_font: str
     tables: dict[str, bytes]                 # the first subset's other tables
+    seen: set[int] = field(default_factory=set)  # glyph ids taken (with or without an outline)
+    mapped: set[int] = field(default_factory=set)  # glyph ids whose ToUnicode entries were read
     glyphs: dict[int, bytes] = field(default_factory=dict)
     metrics: dict[int, tuple[int, int]] = field(default_factory=dict)
     widths: dict[int, float] = field(default_factory=dict)
@@ -89,19 +91,23 @@ class FontMerger:
     def _take(self, key: str, font: pikepdf.Dictionary) -> None:
         cid_font = font.DescendantFonts[0]
         descriptor = cid_font.FontDescriptor
-        data = descriptor.FontFile2.read_bytes()
-        tables = _read_tables(data)
+        widths = _widths(cid_font.get("/W", pikepdf.Array()))
         merged = self.fonts.get(key)
         if merged is None:
             placeholder = self.target.make_indirect(pikepdf.Dictionary())
-            kept = {k: v for k, v in tables.items() if k not in _DROP_TABLES}
             copied = {k: _plain(v) for k, v in descriptor.items()
                       if k not in ("/FontFile2", "/CIDSet", "/FontFile3", "/FontFile")}
-            merged = self.fonts[key] = _Font(placeholder, copied, str(font.BaseFont), kept)
-        _add_glyphs(merged, tables)
-        merged.widths.update(_widths(cid_font.get("/W", pikepdf.Array())))
-        if "/ToUnicode" in font:
+            merged = self.fonts[key] = _Font(placeholder, copied, str(font.BaseFont), {})
+        new = [gid for gid in widths if gid not in merged.seen]
+        if new or not merged.tables:  # read the font file only when it brings glyphs the union lacks
+            tables = _read_tables(descriptor.FontFile2.read_bytes())
+            if not merged.tables:
+                merged.tables = {k: v for k, v in tables.items() if k not in _DROP_TABLES}
+            _add_glyphs(merged, tables, [0, *new])
+        if "/ToUnicode" in font and not merged.mapped.issuperset(widths):
             merged.unicode.update(_to_unicode(font.ToUnicode.read_bytes()))
+            merged.mapped.update(widths)
+        merged.widths.update(widths)
         box = [float(v) for v in descriptor.FontBBox]
         merged.bbox = box if not merged.bbox else [min(merged.bbox[0], box[0]), min(merged.bbox[1], box[1]),
                                                  max(merged.bbox[2], box[2]), max(merged.bbox[3], box[3])]
@@ -138,26 +144,43 @@ def _read_tables(data: bytes) -> dict[str, bytes]:
     return {tag: reader[tag] for tag in reader.keys()}
 
 
-def _add_glyphs(merged: _Font, tables: dict[str, bytes]) -> None:
-    """Add the outlines and metrics of every glyph this subset has and the union lacks."""
+def _add_glyphs(merged: _Font, tables: dict[str, bytes], wanted: list[int]) -> None:
+    """Add the outlines and metrics of the ``wanted`` glyphs (and their components) of this subset."""
     head, loca_raw, glyf = tables["head"], tables["loca"], tables["glyf"]
     long_loca = struct.unpack_from(">h", head, 50)[0] == 1
     offsets = array("I" if long_loca else "H", loca_raw)
     if sys.byteorder == "little":  # the font's tables are big-endian
         offsets.byteswap()
     scale = 1 if long_loca else 2
-    count = len(offsets) - 1
     n_metrics = struct.unpack_from(">H", tables["hhea"], 34)[0]
     hmtx = tables["hmtx"]
-    for gid in range(count):
-        start, end = offsets[gid] * scale, offsets[gid + 1] * scale
-        if end <= start or gid in merged.glyphs:
+    while wanted:
+        gid = wanted.pop()
+        if gid in merged.seen or gid + 1 >= len(offsets):
             continue
-        merged.glyphs[gid] = glyf[start:end]
+        merged.seen.add(gid)
         merged.metrics[gid] = _metric(hmtx, n_metrics, gid)
-    merged.metrics.setdefault(0, _metric(hmtx, n_metrics, 0))
+        start, end = offsets[gid] * scale, offsets[gid + 1] * scale
+        if end > start:
+            merged.glyphs[gid] = glyf[start:end]
+            wanted += _components(merged.glyphs[gid])
     maxp = list(struct.unpack_from(">13H", tables["maxp"], 6)) if len(tables["maxp"]) >= 32 else []
     merged.maxp = [max(a, b) for a, b in zip(merged.maxp, maxp)] if merged.maxp else maxp
+
+
+def _components(glyph: bytes) -> list[int]:
+    """Glyph ids a composite glyph is drawn from (none for a simple glyph)."""
+    if len(glyph) < 10 or struct.unpack_from(">h", glyph, 0)[0] >= 0:
+        return []
+    found, at = [], 10
+    while at + 4 <= len(glyph):
+        flags, gid = struct.unpack_from(">HH", glyph, at)
+        found.append(gid)
+        at += 4 + (4 if flags & 0x0001 else 2)
+        at += 2 if flags & 0x0008 else 4 if flags & 0x0040 else 8 if flags & 0x0080 else 0
+        if not flags & 0x0020:
+            break
+    return found
 
 
 def _metric(hmtx: bytes, n_metrics: int, gid: int) -> tuple[int, int]:

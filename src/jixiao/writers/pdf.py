@@ -14,20 +14,16 @@ as the published forms do ("绩效指标" at the top of the second page), then l
 from __future__ import annotations
 
 import copy
-import shutil
-import subprocess
 from functools import lru_cache
 
 import lxml.html
 import weasyprint
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from .. import grid
-from ..errors import FontError
+from ..fonts import FONT_HELP, ensure_cjk_font  # noqa: F401  (importable without WeasyPrint)
 
-FONT_HELP = ("未找到中文（CJK）字体，PDF 会把汉字印成方框，已停止生成 PDF。"
-             "请安装中文字体后重试：Debian/Ubuntu 执行 sudo apt-get install fonts-noto-cjk fontconfig；"
-             "Windows/macOS 安装宋体或思源宋体（Source Han Serif / Noto Serif CJK）。")
 ROW_MARK = "data-jixiao-row"
 MAX_LAYOUTS = 4
 
@@ -46,12 +42,15 @@ def write(html: str) -> bytes:
     return lay_out(html).write_pdf()
 
 
-def lay_out(html: str):
+def lay_out(html: str, continue_cells: bool = True):
     """The WeasyPrint document of a rendered HTML document, merged cells continued across page breaks.
 
-    The layout is redone only when a merged cell crosses a page break (at most ``MAX_LAYOUTS``).
+    The layout is redone only when a merged cell crosses a page break (at most ``MAX_LAYOUTS``);
+    ``continue_cells=False`` lays out once (a document without row-spanning cells, e.g. the contents).
     """
     ensure_cjk_font()
+    if not continue_cells:
+        return _layout(html)
     tree = lxml.html.document_fromstring(html)
     tables = tree.xpath("//table")
     for t, table in enumerate(tables):
@@ -65,7 +64,15 @@ def lay_out(html: str):
 
 
 def _layout(html: str):
-    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch()).render()
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetch()).render(
+        font_config=_font_config())
+
+
+@lru_cache(maxsize=1)
+def _font_config() -> FontConfiguration:
+    """One font configuration per process: a new one per document keeps each document's fonts (whole
+    CJK font files) alive, and a batch of forms grows by tens of MB a form."""
+    return FontConfiguration()
 
 
 def _page_starts(document) -> list[tuple[int, int]]:
@@ -102,18 +109,3 @@ def _continue_at(table, row: int) -> bool:
         else:
             follower.addprevious(rest)
     return bool(crossing)
-
-
-def ensure_cjk_font() -> None:
-    """Raise :class:`FontError` unless fontconfig (which WeasyPrint uses) knows a Chinese font."""
-    if not _cjk_font_families():
-        raise FontError.at(FONT_HELP)
-
-
-@lru_cache(maxsize=1)
-def _cjk_font_families() -> tuple[str, ...]:
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return ()
-    found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False)
-    return tuple(line for line in found.stdout.splitlines() if line.strip())

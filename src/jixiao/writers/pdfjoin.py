@@ -67,6 +67,12 @@ class Joiner:
         self.fonts.attach(copied)
         _own_streams(copied.obj)
 
+    def label_pages(self, front: int) -> None:
+        """Page labels: the first ``front`` pages i, ii, …; the pages after them 1, 2, …"""
+        nums = [0, pikepdf.Dictionary(S=pikepdf.Name.r)] if front else []
+        nums += [front, pikepdf.Dictionary(S=pikepdf.Name.D, St=1)]
+        self.pdf.Root.PageLabels = self.pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
+
     def close(self) -> None:
         """Drop the collected pages without writing."""
         self.pdf.close()

@@ -1,0 +1,201 @@
+"""Batch benchmarks of issue 7, measured side by side in one run, each a median over repeats.
+
+Run: ``.venv/bin/python bench/batch.py`` (needs ``pip install -e '.[bench]'`` and LibreOffice's ``soffice``)
+Quick subset: ``--forms 200 --repeat 1`` or ``--only a,b,e``. The full run (1,000 forms) takes minutes.
+
+a. cold ``jixiao render`` of the 22 Dongkeng forms, DOCX + XLSX + PDF (per form and combined), beside
+   LibreOffice converting the combined 22-form DOCX to PDF (a fresh soffice and a fresh profile each time);
+   target ratio <= 1.5
+b. the same, PDF only; target ratio <= 0.75
+c. N generated forms (the Dongkeng forms with varied names and values; one input file) in all three
+   formats: time (target <= 150 s for 1,000), peak memory of the CLI and its workers (target <= 500 MB),
+   and t(N) / t(N/10) (target <= 11 for N = 1,000)
+d. ``--jobs 2`` against ``--jobs 1`` on N/10 forms; target speed-up >= 1.8
+e. a re-run after changing one indicator of one of the 22 forms, against the cold run; target <= 15 %
+f. bench/render.py: DOCX per form beside docxtpl (target <= 0.5)
+
+Memory is sampled every 20 ms with psutil over the CLI's process tree: the largest single process and the
+largest sum of the processes alive at one moment (RSS; pages shared between forked workers count in each).
+``getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the largest process that has ended) is printed beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "dongkeng-party-office-2024-project-targets.yaml"
+JIXIAO = Path(sys.executable).with_name("jixiao")
+MB = 1024 * 1024
+
+
+class Measured:
+    """Wall time and peak memory of one command and all its descendants."""
+
+    def __init__(self, command: list[str], cwd: Path | None = None):
+        self.command, self.cwd = command, cwd
+        self.seconds = self.peak_one = self.peak_sum = 0.0
+
+    def run(self) -> "Measured":
+        start = time.perf_counter()
+        process = subprocess.Popen(self.command, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        watcher = threading.Thread(target=self._watch, args=(process.pid,), daemon=True)
+        watcher.start()
+        _, stderr = process.communicate()
+        self.seconds = time.perf_counter() - start
+        watcher.join()
+        if process.returncode != 0:
+            sys.exit(f"failed ({process.returncode}): {' '.join(self.command)}\n{stderr.decode()[-2000:]}")
+        return self
+
+    def _watch(self, pid: int) -> None:
+        try:
+            root = psutil.Process(pid)
+            while root.is_running() and root.status() != psutil.STATUS_ZOMBIE:
+                sizes = []
+                for proc in [root, *root.children(recursive=True)]:
+                    try:
+                        sizes.append(proc.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                self.peak_one = max(self.peak_one, max(sizes, default=0))
+                self.peak_sum = max(self.peak_sum, sum(sizes))
+                time.sleep(0.02)
+        except psutil.Error:
+            pass
+
+
+def jixiao(inputs: list[Path], out: Path, *options: str) -> Measured:
+    """A cold command line run (a fresh process) into ``out``."""
+    return Measured([str(JIXIAO), "render", *map(str, inputs), "-o", str(out), *options]).run()
+
+
+def soffice(docx: Path, work: Path, n: int) -> Measured:
+    """LibreOffice converting a DOCX to PDF, cold: a fresh process and a fresh user profile."""
+    profile = work / f"lo-profile-{n}"
+    return Measured(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+                     "--outdir", str(work / f"lo-out-{n}"), str(docx)]).run()
+
+
+def generated(count: int, folder: Path) -> Path:
+    """An input file of ``count`` forms: the Dongkeng forms in turn, each with its own name and values."""
+    import jixiao as lib
+
+    forms = lib.load(SAMPLE).all_forms()
+    items = []
+    for k in range(count):
+        data = forms[k % len(forms)].model_dump(by_alias=True, mode="json", exclude_none=True)
+        data["项目名称"] = f"{data['项目名称']}（{k + 1:04d}）"
+        data["预算金额"] = str(int(float(data["预算金额"])) + k)
+        first = next(iter(next(iter(data["绩效指标"].values())).values()))
+        if first:
+            first[0]["当年度指标值"] = f"{first[0]['当年度指标值']}（第{k + 1}批）"
+        items.append(data)
+    path = folder / f"generated-{count}.json"
+    path.write_text(json.dumps({"表单": items}, ensure_ascii=False), "utf-8")
+    return path
+
+
+def change_one_indicator(path: Path, n: int) -> None:
+    """Change the annual value of one indicator of one form (the first one the file lists)."""
+    text = path.read_text("utf-8")
+    changed, hits = re.subn(r"(当年度指标值: )([^,}\n]+)", lambda m: f"{m.group(1)}{m.group(2)}（调整{n}）", text,
+                            count=1)
+    assert hits == 1
+    path.write_text(changed, "utf-8")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of a, b, d and e (default 3)")
+    parser.add_argument("--forms", type=int, default=1000, help="generated forms for c (default 1000)")
+    parser.add_argument("--only", default="a,b,c,d,e,f", help="which parts, e.g. a,b,e")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if not shutil.which("soffice") and parts & {"a", "b"}:
+        sys.exit("soffice (LibreOffice) is needed for a and b")
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    with tempfile.TemporaryDirectory(prefix="jixiao-bench-") as folder:
+        work = Path(folder)
+        say(f"machine: {psutil.cpu_count()} cores; jixiao {JIXIAO}; medians over {args.repeat} runs")
+        cold_all = None
+        if parts & {"a", "b", "e"}:
+            all_runs, pdf_runs, lo_runs = [], [], []
+            for r in range(args.repeat):  # interleaved: the three share the machine's state at each moment
+                all_runs.append(jixiao([SAMPLE], work / f"a-{r}").seconds)
+                pdf_runs.append(jixiao([SAMPLE], work / f"b-{r}", "-f", "pdf").seconds)
+                lo_runs.append(soffice(work / "a-0" / f"{SAMPLE.stem}.docx", work, r).seconds if shutil.which(
+                    "soffice") else float("nan"))
+            cold_all, lo = median(all_runs), median(lo_runs)
+            if "a" in parts:
+                say(f"a. 22 forms DOCX+XLSX+PDF, cold CLI: {cold_all:.2f} s; LibreOffice DOCX→PDF: {lo:.2f} s; "
+                    f"ratio {cold_all / lo:.2f} (target ≤ 1.5)")
+            if "b" in parts:
+                say(f"b. 22 forms PDF only, cold CLI: {median(pdf_runs):.2f} s; ratio {median(pdf_runs) / lo:.2f} "
+                    "(target ≤ 0.75)")
+        if "c" in parts:
+            small, large = generated(args.forms // 10, work), generated(args.forms, work)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            t_small = jixiao([small], work / "c-small", "--no-cache")
+            t_large = jixiao([large], work / "c-large", "--no-cache")
+            after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            say(f"c. {args.forms} forms DOCX+XLSX+PDF: {t_large.seconds:.1f} s (target ≤ 150 s for 1,000); "
+                f"peak RSS largest process {t_large.peak_one / MB:.0f} MB, sum of concurrent processes "
+                f"{t_large.peak_sum / MB:.0f} MB (target ≤ 500 MB); ru_maxrss of children "
+                f"{'%.0f MB' % (after / 1024) if after > before else '(not above the earlier runs)'}")
+            say(f"   {args.forms // 10} forms: {t_small.seconds:.1f} s, peak {t_small.peak_one / MB:.0f} MB / sum "
+                f"{t_small.peak_sum / MB:.0f} MB; t({args.forms})/t({args.forms // 10}) = "
+                f"{t_large.seconds / t_small.seconds:.2f} (target ≤ 11)")
+        if "d" in parts:
+            hundred = generated(max(2, args.forms // 10), work)
+            one, two = [], []
+            for r in range(max(1, args.repeat - 1)):
+                one.append(jixiao([hundred], work / f"d1-{r}", "--no-cache", "--jobs", "1").seconds)
+                two.append(jixiao([hundred], work / f"d2-{r}", "--no-cache", "--jobs", "2").seconds)
+            say(f"d. {args.forms // 10} forms: --jobs 1 {median(one):.1f} s, --jobs 2 {median(two):.1f} s; "
+                f"speed-up {median(one) / median(two):.2f} (target ≥ 1.8)")
+        if "e" in parts:
+            reruns, colds = [], []
+            for r in range(args.repeat):
+                source = work / f"e-{r}" / SAMPLE.name
+                source.parent.mkdir()
+                shutil.copy(SAMPLE, source)
+                colds.append(jixiao([source], work / f"e-{r}" / "out").seconds)
+                change_one_indicator(source, r)
+                reruns.append(jixiao([source], work / f"e-{r}" / "out").seconds)
+            cold = median(colds)
+            say(f"e. re-run after one changed indicator: {median(reruns):.2f} s against the cold run {cold:.2f} s: "
+                f"{100 * median(reruns) / cold:.0f} % (target ≤ 15 %)")
+        if "f" in parts:
+            found = subprocess.run([sys.executable, str(ROOT / "bench" / "render.py"), "--repeat", "2"],
+                                   capture_output=True, text=True, check=False)
+            docx_line = [ln for ln in found.stdout.splitlines() if "ratio" in ln or "docx" in ln]
+            say("f. bench/render.py (ms per form): " + ("; ".join(ln.strip() for ln in docx_line)
+                                                       or found.stderr.strip()[-300:]))
+    print("\nsummary\n" + "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
