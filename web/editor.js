@@ -1,9 +1,10 @@
 // The code editor of `jixiao serve`: CodeMirror 6 with YAML and JSON, lint marks set from the server's
 // findings, and completion of the input's keys from `jixiao schema`. Built by `npm run build` into
 // one file, src/jixiao/serve/static/editor.js, exposed as the global `JixiaoEditor`.
-import { EditorState } from "@codemirror/state";
+import { EditorState, RangeSetBuilder } from "@codemirror/state";
 import {
   EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection,
+  Decoration, ViewPlugin,
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { syntaxHighlighting, defaultHighlightStyle, indentOnInput, bracketMatching } from "@codemirror/language";
@@ -148,6 +149,31 @@ function completeKeys(getSchema, isJson) {
   };
 }
 
+// ---- wrapped lines keep their indentation (long Chinese texts wrap under their key, not at column 0) ---
+
+function hangingIndent() {
+  const build = (view) => {
+    const builder = new RangeSetBuilder();
+    for (const { from, to } of view.visibleRanges) {
+      for (let pos = from; pos <= to;) {
+        const line = view.state.doc.lineAt(pos);
+        const lead = line.text.match(/^\s*(-\s+)?/)[0].length;
+        if (lead > 0) {
+          builder.add(line.from, line.from, Decoration.line({
+            attributes: { style: `padding-left: calc(${lead}ch + 6px); text-indent: -${lead}ch` },
+          }));
+        }
+        pos = line.to + 1;
+      }
+    }
+    return builder.finish();
+  };
+  return ViewPlugin.fromClass(class {
+    constructor(view) { this.decorations = build(view); }
+    update(update) { if (update.docChanged || update.viewportChanged) this.decorations = build(update.view); }
+  }, { decorations: (plugin) => plugin.decorations });
+}
+
 // ---- the editor ---------------------------------------------------------------------------------
 
 export function create(parent, { doc = "", language = "yaml", schema = null, onChange = () => {},
@@ -160,7 +186,7 @@ export function create(parent, { doc = "", language = "yaml", schema = null, onC
       lineNumbers(), highlightActiveLineGutter(), history(), drawSelection(), indentOnInput(),
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }), bracketMatching(), closeBrackets(),
       autocompletion({ activateOnTyping: true }), highlightActiveLine(), highlightSelectionMatches(),
-      lintGutter(), EditorView.lineWrapping, EditorState.phrases.of(phrases), EditorState.tabSize.of(2),
+      lintGutter(), EditorView.lineWrapping, hangingIndent(), EditorState.phrases.of(phrases), EditorState.tabSize.of(2),
       keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap,
         ...completionKeymap, ...lintKeymap, indentWithTab]),
       support, support.language.data.of({ autocomplete: completeKeys(() => currentSchema, isJson) }),
