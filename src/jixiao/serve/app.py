@@ -92,8 +92,9 @@ def create_app(root: Path, *, allowed_hosts: set[str] | None = LOCAL_HOSTS, toke
         chosen = {p.stem: p for p in starter_files()}.get(_str(body, "starter"))
         if chosen is None:
             raise ApiError("没有这个示例表样", 400)
-        name = (body.get("name") or chosen.stem) if isinstance(body.get("name", ""), str) else chosen.stem
-        path = await run_in_threadpool(folder.create, name.strip() or chosen.stem, chosen.read_bytes())
+        name = body.get("name")
+        name = name.strip() if isinstance(name, str) and name.strip() else chosen.stem
+        path = await run_in_threadpool(folder.create, name, chosen.read_bytes())
         return JSONResponse({"name": path.name}, status_code=201)
 
     async def schema(request: Request) -> Response:
