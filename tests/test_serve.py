@@ -354,3 +354,14 @@ def test_an_upload_name_with_a_path_stays_inside(client, folder):
     response = client.post("/api/import?filename=../../x/去年.xlsx", content=xlsx, headers=HEADERS)
     assert response.status_code == 201 and (folder / response.json()["name"]).is_file()
     assert not (folder.parent / "去年.yaml").exists()
+
+
+def test_an_unreadable_file_is_said_in_chinese(client, monkeypatch):
+    from jixiao.serve.files import Folder
+
+    def denied(self, name):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Folder, "read", denied)   # as root, chmod 0 would not stop the read
+    response = client.get("/api/file", params={"name": "project.yaml"})
+    assert response.status_code == 500 and "文件读写失败" in response.json()["error"]

@@ -144,7 +144,7 @@ def create_app(root: Path, *, allowed_hosts: set[str] | None = LOCAL_HOSTS, toke
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     handlers = {ApiError: _refused, FolderError: _refused, downloads.DownloadError: _unprocessable,
-                JixiaoError: _unprocessable}
+                JixiaoError: _unprocessable, OSError: _os_error}
     app = Starlette(routes=routes, exception_handlers=handlers,
                     middleware=[Middleware(Guard, token=token, allowed_hosts=allowed_hosts)])
     app.state.token = token
@@ -198,6 +198,11 @@ async def _refused(request: Request, error: Exception) -> Response:
 async def _unprocessable(request: Request, error: Exception) -> Response:
     message = getattr(error, "message", None) or "；".join(str(error).splitlines())
     return JSONResponse({"error": message}, status_code=422)
+
+
+async def _os_error(request: Request, error: Exception) -> Response:
+    """A file the server could not read or write (permissions, disk full): said in Chinese, not a 500 page."""
+    return JSONResponse({"error": f"文件读写失败：{getattr(error, 'strerror', None) or error}"}, status_code=500)
 
 
 async def _body(request: Request, limit: int, what: str) -> bytes:
