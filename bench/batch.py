@@ -15,7 +15,8 @@ e. a re-run after changing one indicator of one of the 22 forms, against the col
 f. bench/render.py: DOCX per form beside docxtpl (target <= 0.5)
 
 Memory is sampled every 20 ms with psutil over the CLI's process tree: the largest single process and the
-largest sum of the processes alive at one moment (RSS; pages shared between forked workers count in each).
+largest sum of the processes alive at one moment (RSS: pages shared between forked workers count in each;
+and PSS, every 200 ms, which shares them out).
 ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the largest process that has ended) is printed beside it.
 """
 
@@ -47,7 +48,7 @@ class Measured:
 
     def __init__(self, command: list[str], cwd: Path | None = None):
         self.command, self.cwd = command, cwd
-        self.seconds = self.peak_one = self.peak_sum = 0.0
+        self.seconds = self.peak_one = self.peak_sum = self.peak_pss = 0.0
 
     def run(self) -> "Measured":
         start = time.perf_counter()
@@ -64,15 +65,20 @@ class Measured:
     def _watch(self, pid: int) -> None:
         try:
             root = psutil.Process(pid)
+            tick = 0
             while root.is_running() and root.status() != psutil.STATUS_ZOMBIE:
-                sizes = []
+                sizes, shares = [], []
                 for proc in [root, *root.children(recursive=True)]:
                     try:
                         sizes.append(proc.memory_info().rss)
+                        if tick % 10 == 0:  # PSS (shared pages divided among their users) reads smaps: slower
+                            shares.append(proc.memory_full_info().pss)
                     except psutil.Error:
                         pass
                 self.peak_one = max(self.peak_one, max(sizes, default=0))
                 self.peak_sum = max(self.peak_sum, sum(sizes))
+                self.peak_pss = max(self.peak_pss, sum(shares))
+                tick += 1
                 time.sleep(0.02)
         except psutil.Error:
             pass
@@ -163,7 +169,8 @@ def main() -> None:
             after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             say(f"c. {args.forms} forms DOCX+XLSX+PDF: {t_large.seconds:.1f} s (target ≤ 150 s for 1,000); "
                 f"peak RSS largest process {t_large.peak_one / MB:.0f} MB, sum of concurrent processes "
-                f"{t_large.peak_sum / MB:.0f} MB (target ≤ 500 MB); ru_maxrss of children "
+                f"{t_large.peak_sum / MB:.0f} MB (PSS {t_large.peak_pss / MB:.0f} MB) (target ≤ 500 MB); "
+                "ru_maxrss of children "
                 f"{'%.0f MB' % (after / 1024) if after > before else '(not above the earlier runs)'}")
             say(f"   {args.forms // 10} forms: {t_small.seconds:.1f} s, peak {t_small.peak_one / MB:.0f} MB / sum "
                 f"{t_small.peak_sum / MB:.0f} MB; t({args.forms})/t({args.forms // 10}) = "

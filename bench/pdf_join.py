@@ -1,6 +1,6 @@
 """Size, fonts, time and memory of the combined PDF joined from per-form PDFs, beside one layout.
 
-Run: ``.venv/bin/python bench/pdf_join.py [--forms 200] [--join 1000]``
+Run: ``.venv/bin/python bench/pdf_join.py [--forms 200] [--join 1000] [--fonts]``
 
 - Dongkeng: the 22 forms of the sample, each laid out once (``render_form``), joined with a cover and
   contents by ``write_combined``; beside it, ONE WeasyPrint layout of the same 22 forms in one
@@ -10,6 +10,8 @@ Run: ``.venv/bin/python bench/pdf_join.py [--forms 200] [--join 1000]``
   figures.
 - Join only: the 22 per-form PDFs fed ``--join`` times over (each a form of its own) into
   ``write_combined``: seconds and the growth of peak RSS while joining.
+- ``--fonts``: one form's PDF with Noto Serif/Sans CJK (CFF) against AR PL UMing + WenQuanYi Zen Hei
+  (TrueType), alternating, median ms of layout and of ``write_pdf`` (font subsetting) and file size.
 """
 
 from __future__ import annotations
@@ -78,12 +80,41 @@ def join_only(forms: list, times: int, folder: Path) -> None:
           f"{target.stat().st_size / 1024 / 1024:.1f} MiB, peak RSS {before:.0f} → {peak_mb():.0f} MB")
 
 
+FONT_SETS = {"Noto CJK (CFF)": ('"Noto Serif CJK SC"', '"Noto Sans CJK SC"'),
+             "AR PL UMing + WenQuanYi Zen Hei (TrueType)": ('"AR PL UMing CN"', '"WenQuanYi Zen Hei"')}
+
+
+def fonts(forms: list, rounds: int = 3) -> None:
+    """Layout and write_pdf time and size of the first 8 forms with each font set first in the CSS."""
+    import statistics
+
+    figures: dict[str, list[tuple[float, float, int]]] = {name: [] for name in FONT_SETS}
+    for _ in range(rounds):  # alternate, so both see the same machine load
+        for name, (serif, sans) in FONT_SETS.items():
+            for form in forms[:8]:
+                html = document(form).html
+                html = html.replace('"SimSun", "宋体",', f'"SimSun", "宋体", {serif},')
+                html = html.replace('"SimHei", "黑体",', f'"SimHei", "黑体", {sans},')
+                start = time.perf_counter()
+                laid_out = pdf.lay_out(html)
+                middle = time.perf_counter()
+                data = laid_out.write_pdf()
+                figures[name].append(((middle - start) * 1000, (time.perf_counter() - middle) * 1000, len(data)))
+    for name, rows in figures.items():
+        layout_ms, write_ms, size = (statistics.median(r[i] for r in rows) for i in range(3))
+        print(f"{name}: layout {layout_ms:6.1f} ms, write_pdf {write_ms:6.1f} ms, {size / 1024:6.1f} KiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forms", type=int, default=200, help="generated forms (default 200)")
     parser.add_argument("--join", type=int, default=1000, help="forms in the join-only run (default 1000)")
+    parser.add_argument("--fonts", action="store_true", help="only compare the two font sets")
     args = parser.parse_args()
     forms = jixiao.load(SAMPLE).all_forms()
+    if args.fonts:
+        fonts(forms)
+        return
     with tempfile.TemporaryDirectory() as folder:
         if args.join:  # first, so that peak RSS is the join's (and 22 forms' layouts), not the others'
             join_only(forms, args.join, Path(folder))

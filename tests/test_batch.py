@@ -79,6 +79,8 @@ def test_dask_cluster_gives_the_local_files(tmp_path):
                                   silence_logs=40) as cluster:
         result = CliRunner().invoke(main, ["render", str(WANGNIUDUN), str(HOUJIE), "-o", str(tmp_path / "dask"),
                                            "--scheduler", cluster.scheduler_address])
+        ran = {prefix: tp.states for prefix, tp in cluster.scheduler.task_prefixes.items()}
+    assert "render_chunk" in ran, "the forms were rendered by the cluster's workers"
     assert result.exit_code == 0, result.output
     assert_same_outputs(local, tmp_path / "dask")
 

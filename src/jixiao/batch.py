@@ -51,6 +51,8 @@ from .model import FORM_CLASSES
 from .output import plan, with_suffix, write_atomic
 
 GRID = "grid"          # the cache entry holding a form's grid (for the combined DOCX and XLSX)
+EAGER_INPUT_BYTES = 16 * 1024   # inputs this large start the worker processes before they are loaded
+MIN_FORMS_PER_WORKER = 3        # fewer forms to render than this per worker: render here (no pool start-up)
 MAX_CHUNK = 8          # forms per job sent to a worker: few round trips, yet the progress bar moves
 ENGINE_MODULES = ["jixiao.render", "jixiao.publish", "jixiao.writers.docx", "jixiao.writers.xlsx"]
 WORKER_LOST = ("生成这张表的工作进程意外退出（可能内存不足被系统终止，或集群中的机器断开），未生成这张表；"
@@ -139,6 +141,7 @@ def render_chunk(templates: TemplateSet, jobs: Sequence[Job]) -> list[JobResult]
     """Worker side: render each job's form once in every format it needs (runs anywhere jixiao is installed)."""
     from .render import render_form
 
+    _warm_worker()
     folder = templates.folder()
     results = []
     for job in jobs:
@@ -165,15 +168,21 @@ def _error_from_record(record: tuple) -> JixiaoError:
     return kind(*[Problem(*problem) for problem in record[1]])
 
 
+_warm = False
+
+
 def _warm_worker() -> None:
     """Import the engine (WeasyPrint, openpyxl, python-docx) once per process, before the first job.
 
     Then freeze what exists: a laid-out PDF leaves reference cycles of ~40 MB that only the cycle
     collector frees, and collecting after each form is cheap (a few ms) once the modules are frozen.
     """
-    for module in ENGINE_MODULES:
-        import_module(module)
-    gc.freeze()
+    global _warm
+    if not _warm:
+        for module in ENGINE_MODULES:
+            import_module(module)
+        gc.freeze()
+        _warm = True
 
 
 # ── what the client keeps ────────────────────────────────────────────────────────────────────────
@@ -238,10 +247,13 @@ def run_batch(paths: Sequence[Path], formats: Sequence[str], out_dir: Path, *,
     if "pdf" in formats:
         ensure_cjk_font()  # stop before writing anything rather than print boxes
     template_set = TemplateSet.read(templates)
-    # A cold run surely has work: start the worker processes now, so their imports overlap the loading.
+    found = input_files(paths, result)
+    # A cold run of many forms surely has work: start the worker processes now, so that their imports
+    # overlap the loading (about 2 KB of input a form).
     cold = not cache or not (out_dir / CACHE_DIR).is_dir()
-    with _store(out_dir, cache) as store, _Runner(jobs, executor, start=cold) as runner:
-        form_files = _load_files(paths, result)
+    start = cold and sum(p.stat().st_size for p in found if p.is_file()) >= EAGER_INPUT_BYTES
+    with _store(out_dir, cache) as store, _Runner(jobs, executor, start=start) as runner:
+        form_files = _load_files(found, result)
         early, result.errors = result.errors, []
         tasks, combined_bases = _plan(form_files, out_dir, result, template_set, force)
         run = _Run(formats, template_set, store, result, runner, progress)
@@ -271,9 +283,9 @@ def input_files(paths: Sequence[Path], result: BatchResult | None = None,
     return found
 
 
-def _load_files(paths: Sequence[Path], result: BatchResult) -> list[FormFile]:
+def _load_files(found: list[Path], result: BatchResult) -> list[FormFile]:
     form_files = []
-    for path in input_files(paths, result):
+    for path in found:
         try:
             form_files.append(load(path))
         except JixiaoError as error:
@@ -350,7 +362,7 @@ class _Runner:
 
     def __init__(self, jobs: int | None, executor: Executor | None, start: bool):
         self.executor, self.local, self.used = executor, False, False
-        self.external = executor is not None
+        self.external, self.auto = executor is not None, jobs is None
         self.workers = jobs or os.cpu_count() or 1
         if executor is not None:
             self.workers = getattr(executor, "_max_workers", None) or 4
@@ -365,13 +377,15 @@ class _Runner:
             # an unused pool (bad input, all cached) is left to finish starting up on its own
             self.executor.shutdown(wait=self.used, cancel_futures=True)
 
-    def use(self, jobs_waiting: int) -> Executor | None:
-        """The executor for this much work (a pool starts only for more than one job), or None."""
-        if self.executor is None and self.workers > 1 and jobs_waiting > 1:
+    def use(self, forms: int, jobs_waiting: int) -> Executor | None:
+        """The executor for this work, or None (this process) when starting a pool would cost more.
+
+        With ``jobs`` left to the batch, a few forms render here; an explicit ``jobs`` > 1 always uses a pool.
+        """
+        enough = forms >= MIN_FORMS_PER_WORKER * self.workers if self.auto else jobs_waiting > 1
+        if self.executor is None and self.workers > 1 and enough:
             self._start_pool()
         self.used = jobs_waiting > 0
-        if self.executor is None and self.used:
-            _warm_worker()  # this process renders
         return self.executor
 
     def _start_pool(self) -> None:
@@ -427,7 +441,7 @@ class _Run:
         by_index = {job.index: (task, next(f for f in files if f.result is task.file)) for task, job in pending}
         chunks = _chunks([job for _task, job in pending], self.runner.workers)
         combined_jobs = sum(len(self.formats) for f in files if f.combined is not None)
-        executor = self.runner.use(len(chunks) + (0 if self.runner.external else combined_jobs))
+        executor = self.runner.use(len(pending), len(chunks) + (0 if self.runner.external else combined_jobs))
         for file in files:
             if file.waiting == 0:
                 self._combine(file, executor)
@@ -599,6 +613,7 @@ def write_combined_file(store_folder: str, parts: list[tuple[str, str]], fmt: st
     """
     from .publish import write_combined
 
+    _warm_worker()
     folder = templates.folder()
     try:
         write_combined(_parts(Cache(Path(store_folder)), parts, fmt), fmt, cover, Path(path), folder)

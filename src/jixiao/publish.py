@@ -8,7 +8,7 @@ one file per format, written atomically:
   ("第 x 页，共 y 页" of that form), fonts are embedded once (:mod:`jixiao.writers.fontmerge`), and
   there is one bookmark per form (plus the cover and the contents).
 - DOCX: the cover and the contents read back from the same template's HTML, then each form in its
-  own section, numbering its own pages; the contents give each form's page as a PAGEREF field.
+  own section, numbering its own pages; each contents line links to its form's title.
 - XLSX: an index sheet listing the forms, each a link to its sheet, then a sheet per form.
 - HTML: the forms' sections in one page.
 
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterable
 
 import lxml.html
+from markupsafe import Markup
 
 from . import layout
 from .errors import OutputError
@@ -63,7 +64,7 @@ def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Pa
         raise OutputError.at("没有可生成的表：至少需要一张表")
     if fmt == "docx":
         front = front_html(cover, _entries([f.name for f in forms], [f.pages for f in forms]), templates)
-        data = docx.write([f.grid for f in forms], front=docx.Front.read(front))
+        data = docx.write([f.grid for f in forms], front=docx.Front.read(front), pages=[f.pages for f in forms])
     elif fmt == "xlsx":
         data = xlsx.write([f.grid for f in forms], [f.name for f in forms], index=cover.title)
     elif fmt == "html":
@@ -112,8 +113,6 @@ def _entries(names: list[str], counts: list[int]) -> list[Entry]:
 
 
 def _joined_html(forms: list[FormOutput], title: str, templates: Path | None) -> bytes:
-    from markupsafe import Markup
-
     sections = []
     for form in forms:
         root = lxml.html.document_fromstring(form.files["html"].decode("utf-8"))

@@ -94,12 +94,16 @@ def render_form(form: AnyForm, formats: Sequence[str], templates: Path | None = 
             raise OutputError.at(f"不支持的格式「{fmt}」，可选：{'、'.join(FORMATS)}")
     doc = document(form, templates)
     files, pages = {}, 0
-    for fmt in formats:
-        if fmt == "pdf":
-            from .writers import pdf  # WeasyPrint only when a PDF is asked for
+    if "pdf" in formats:  # first: the DOCX footer caches the PDF's page count
+        from .writers import pdf  # WeasyPrint only when a PDF is asked for
 
-            laid_out = pdf.lay_out(doc.html)
-            files[fmt], pages = laid_out.write_pdf(), len(laid_out.pages)
-        else:
+        laid_out = pdf.lay_out(doc.html)
+        files["pdf"], pages = laid_out.write_pdf(), len(laid_out.pages)
+    for fmt in formats:
+        if fmt == "docx":
+            from .writers import docx
+
+            files[fmt] = docx.write(doc.grids, pages=[pages])
+        elif fmt != "pdf":
             files[fmt] = WRITERS[fmt](doc)
-    return FormOutput(form.display_name, files, doc.grids[0], pages)
+    return FormOutput(form.display_name, {fmt: files[fmt] for fmt in formats}, doc.grids[0], pages)

@@ -62,9 +62,13 @@ class Recognized:
 
 
 def recognize(rows: list[Row]) -> Recognized:
-    """Read every form in ``rows``."""
+    """Read every form in ``rows``.
+
+    What comes before the first form that holds data (a cover, a table of contents, as a combined
+    document opens with) is front matter: not part of any form, and not reported as unplaced.
+    """
     forms: list[Found] = []
-    unplaced: list[Cell] = []
+    front: list[Cell] = []
     current: Found | None = None
     for row in rows:
         texts = row.texts()
@@ -75,13 +79,14 @@ def recognize(rows: list[Row]) -> Recognized:
             current = Found(start=texts[0][1].where)
             forms.append(current)
         if current is None:
-            unplaced.extend(cell for _, cell in texts)
+            front.extend(cell for _, cell in texts)
             continue
         current.cells.extend(cell for _, cell in texts)
         _read_row(current, row, texts)
-    for form in forms:
-        unplaced.extend(c for c in form.cells if id(c) not in form.used)
-    return Recognized(forms, unplaced)
+    while forms and not forms[0].data:  # a cover's title reads like a form's title
+        front.extend(forms.pop(0).cells)
+    unplaced = [c for form in forms for c in form.cells if id(c) not in form.used]
+    return Recognized(forms, unplaced if forms else front + unplaced)
 
 
 def _is_title(texts: list[tuple[int, Cell]]) -> bool:

@@ -6,10 +6,14 @@ more than drawing the form. Tables have real merges (``gridSpan``/``vMerge``) wi
 column widths (``gridCol`` and ``tcW``), borders on the whole table, rows that do not split across
 pages. Fonts set the East Asian slot (``w:eastAsia``) so Word and WPS use 宋体 and 黑体. A4 portrait.
 
-Each form is a section of its own that restarts page numbering, and its footer reads
-"第 x 页，共 y 页" of that form (``PAGE`` and ``SECTIONPAGES``; ``NUMPAGES`` in a one-form file).
-A combined document opens with a :class:`Front`: the cover, then the contents, a line a form with its
-page as a ``PAGEREF`` field to a bookmark on the form's title (cached result: the page in the PDF).
+Each form is a section of its own that restarts page numbering, and its footer (a part per form)
+reads "第 x 页，共 y 页" of that form (``PAGE`` and ``SECTIONPAGES``; ``NUMPAGES`` in a one-form
+file), the form's PDF page count as the cached "y".
+A combined document opens with a :class:`Front`: the cover, then the contents, a line a form, each a
+link to a bookmark on the form's title, with its page as the PDF numbers it (form pages from 1 after
+the cover and contents). The number is text, not a ``PAGEREF`` field: a form's section restarts page
+numbering, so a PAGEREF to any form's title shows 1 once the field is updated (LibreOffice updates it
+on opening, Word on printing or F9).
 """
 
 from __future__ import annotations
@@ -55,8 +59,12 @@ class Front:
         return cls(cover, title, tuple(r for r in rows if len(r) == 3))
 
 
-def write(forms: list[FormGrid], front: Front | None = None) -> bytes:
-    """The DOCX file of the given forms (a section each), after the cover and contents if given."""
+def write(forms: list[FormGrid], front: Front | None = None, pages: list[int] | None = None) -> bytes:
+    """The DOCX file of the given forms (a section each), after the cover and contents if given.
+
+    ``pages`` are the forms' page counts in the PDF: the cached result of each footer's "共 y 页"
+    field (Word recomputes it; LibreOffice shows the cached number, it has no SECTIONPAGES).
+    """
     width = _text_width_twips()
     body: list[str] = []
     if front is not None:
@@ -64,16 +72,18 @@ def write(forms: list[FormGrid], front: Front | None = None) -> bytes:
     for index, form in enumerate(forms):
         body += _form_xml(form, index, width, last=index == len(forms) - 1)
     if not forms:
-        body.append(f"<w:p/>{_sect_pr(numbered=False)}")
+        body.append(f"<w:p/>{_sect_pr(None)}")
     document = (f'{_XML}<w:document xmlns:w="{_W}" xmlns:r="{_R}"><w:body>{"".join(body)}</w:body>'
                 "</w:document>")
-    footer = _footer_xml("SECTIONPAGES" if len(forms) > 1 else "NUMPAGES")
+    total = "SECTIONPAGES" if len(forms) > 1 else "NUMPAGES"
+    counts = [max(1, n) for n in (pages or [])] + [1] * (len(forms) - len(pages or []))
+    footers = [(f"word/footer{i + 1}.xml", _footer_xml(total, counts[i])) for i in range(len(forms))]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
-                           ("word/_rels/document.xml.rels", _DOCUMENT_RELS), ("word/document.xml", document),
-                           ("word/styles.xml", _STYLES), ("word/settings.xml", _SETTINGS),
-                           ("word/footer1.xml", footer), ("docProps/core.xml", _CORE),
+        for name, text in (("[Content_Types].xml", _content_types(len(forms))), ("_rels/.rels", _ROOT_RELS),
+                           ("word/_rels/document.xml.rels", _document_rels(len(forms))),
+                           ("word/document.xml", document), ("word/styles.xml", _STYLES),
+                           ("word/settings.xml", _SETTINGS), *footers, ("docProps/core.xml", _CORE),
                            ("docProps/app.xml", _APP)):
             package.writestr(name, text)
     return buffer.getvalue()
@@ -91,10 +101,10 @@ def _form_xml(form: FormGrid, index: int, width: int, last: bool) -> list[str]:
                      f"{_run(line.text, BODY_FONT, LINE_PT)}</w:p>")
     parts.append(_table_xml(form.table, width))
     # Word wants a paragraph after a table; keep it tiny. It ends the form's section.
-    section = "" if last else _sect_pr(numbered=True)
+    section = "" if last else _sect_pr(index + 1)
     parts.append(f'<w:p><w:pPr><w:spacing w:after="0" w:line="20" w:lineRule="exact"/>{section}</w:pPr></w:p>')
     if last:
-        parts.append(_sect_pr(numbered=True))
+        parts.append(_sect_pr(index + 1))
     return parts
 
 
@@ -110,13 +120,12 @@ def _front_xml(front: Front, width: int) -> list[str]:
                  f"{_run(front.contents_title, TITLE_FONT, TITLE_PT)}</w:p>")
     for index, (number, name, page) in enumerate(front.entries, start=1):
         mark = FORM_BOOKMARK.format(index)
-        page_field = _field(f"PAGEREF {mark} " + "\\h", page, LINE_PT)
         parts.append(
             f'<w:p><w:pPr><w:tabs><w:tab w:val="right" w:leader="dot" w:pos="{width}"/></w:tabs>'
             f'<w:spacing w:after="60"/><w:ind w:left="480" w:hanging="480"/></w:pPr>'
             f'<w:hyperlink w:anchor="{mark}" w:history="1">{_run(f"{number}　{name}", BODY_FONT, LINE_PT)}'
-            f'<w:r><w:tab/></w:r>{page_field}</w:hyperlink></w:p>')
-    parts.append(f"<w:p><w:pPr>{_sect_pr(numbered=False)}</w:pPr></w:p>")
+            f'<w:r><w:tab/></w:r>{_run(page, BODY_FONT, LINE_PT)}</w:hyperlink></w:p>')
+    parts.append(f"<w:p><w:pPr>{_sect_pr(None)}</w:pPr></w:p>")
     return parts
 
 
@@ -130,36 +139,26 @@ def _r_pr(east_asian: str, size: float) -> str:
             f'w:hint="eastAsia"/><w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>')
 
 
-def _field(instruction: str, cached: str, size: float) -> str:
-    """A complex field (so Word keeps the cached result until the field is updated)."""
-    r_pr = _r_pr(BODY_FONT, size)
-    return (f'<w:r>{r_pr}<w:fldChar w:fldCharType="begin"/></w:r>'
-            f'<w:r>{r_pr}<w:instrText xml:space="preserve"> {escape(instruction)} </w:instrText></w:r>'
-            f'<w:r>{r_pr}<w:fldChar w:fldCharType="separate"/></w:r>'
-            f"<w:r>{r_pr}<w:t>{escape(cached)}</w:t></w:r>"
-            f'<w:r>{r_pr}<w:fldChar w:fldCharType="end"/></w:r>')
-
-
-def _sect_pr(numbered: bool) -> str:
-    """A section: A4 portrait; a form's section has the page-number footer and restarts at 1."""
+def _sect_pr(footer: int | None) -> str:
+    """A section: A4 portrait; a form's section has its page-number footer and restarts at 1."""
     m = {side: round(mm * TWIPS_PER_MM) for side, mm in MARGINS_MM.items()}
-    footer = '<w:footerReference w:type="default" r:id="rIdFooter1"/>' if numbered else ""
-    restart = '<w:pgNumType w:start="1"/>' if numbered else ""
-    return (f'<w:sectPr>{footer}<w:type w:val="nextPage"/>'
+    reference = f'<w:footerReference w:type="default" r:id="rIdFooter{footer}"/>' if footer else ""
+    restart = '<w:pgNumType w:start="1"/>' if footer else ""
+    return (f'<w:sectPr>{reference}<w:type w:val="nextPage"/>'
             f'<w:pgSz w:w="{round(PAGE_WIDTH_MM * TWIPS_PER_MM)}" w:h="{round(PAGE_HEIGHT_MM * TWIPS_PER_MM)}"/>'
             f'<w:pgMar w:top="{m["top"]}" w:right="{m["right"]}" w:bottom="{m["bottom"]}" w:left="{m["left"]}" '
             f'w:header="851" w:footer="567" w:gutter="0"/>{restart}<w:cols w:space="425"/></w:sectPr>')
 
 
-def _footer_xml(total_field: str) -> str:
+def _footer_xml(total_field: str, total: int) -> str:
     parts = [_run("第 ", BODY_FONT, 9), _simple_field("PAGE"), _run(" 页，共 ", BODY_FONT, 9),
-             _simple_field(total_field), _run(" 页", BODY_FONT, 9)]
+             _simple_field(total_field, str(total)), _run(" 页", BODY_FONT, 9)]
     return (f'{_XML}<w:ftr xmlns:w="{_W}" xmlns:r="{_R}"><w:p><w:pPr><w:jc w:val="center"/></w:pPr>'
             f'{"".join(parts)}</w:p></w:ftr>')
 
 
-def _simple_field(name: str) -> str:
-    return f'<w:fldSimple w:instr=" {name} ">{_run("1", BODY_FONT, 9)}</w:fldSimple>'
+def _simple_field(name: str, cached: str = "1") -> str:
+    return f'<w:fldSimple w:instr=" {name} ">{_run(cached, BODY_FONT, 9)}</w:fldSimple>'
 
 
 def _text_width_twips() -> int:
@@ -210,33 +209,44 @@ def _paragraph_xml(text: str, align: str) -> str:
     return f'<w:p><w:pPr><w:jc w:val="{align}"/></w:pPr>{run}</w:p>'
 
 
-_CONTENT_TYPES = (
-    f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/word/document.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-    '<Override PartName="/word/styles.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
-    '<Override PartName="/word/settings.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
-    '<Override PartName="/word/footer1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/>'
-    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-    '<Override PartName="/docProps/app.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>')
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_FOOTER_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
+
+
+def _content_types(footers: int) -> str:
+    overrides = "".join(f'<Override PartName="/word/footer{i}.xml" ContentType="{_FOOTER_TYPE}"/>'
+                        for i in range(1, footers + 1))
+    return (
+        f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/word/document.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+        '<Override PartName="/word/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
+        '<Override PartName="/word/settings.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
+        f'{overrides}'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        '<Override PartName="/docProps/app.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>')
+
+
+def _document_rels(footers: int) -> str:
+    links = "".join(f'<Relationship Id="rIdFooter{i}" Type="{_REL}/footer" Target="footer{i}.xml"/>'
+                    for i in range(1, footers + 1))
+    return (f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rIdStyles" Type="{_REL}/styles" Target="styles.xml"/>'
+            f'<Relationship Id="rIdSettings" Type="{_REL}/settings" Target="settings.xml"/>{links}</Relationships>')
+
+
 _ROOT_RELS = (
     f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="word/document.xml"/>'
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
     'core-properties" Target="docProps/core.xml"/>'
     f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/></Relationships>')
-_DOCUMENT_RELS = (
-    f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    f'<Relationship Id="rIdStyles" Type="{_REL}/styles" Target="styles.xml"/>'
-    f'<Relationship Id="rIdSettings" Type="{_REL}/settings" Target="settings.xml"/>'
-    f'<Relationship Id="rIdFooter1" Type="{_REL}/footer" Target="footer1.xml"/></Relationships>')
 _FONTS = (f'<w:rFonts w:ascii="{LATIN_FONT}" w:hAnsi="{LATIN_FONT}" w:eastAsia="{BODY_FONT}" '
           f'w:cs="{LATIN_FONT}" w:hint="eastAsia"/>')
 _BODY_SIZE = f'<w:sz w:val="{round(BODY_PT * 2)}"/><w:szCs w:val="{round(BODY_PT * 2)}"/>'

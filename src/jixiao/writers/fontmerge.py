@@ -165,7 +165,8 @@ def _add_glyphs(merged: _Font, tables: dict[str, bytes], wanted: list[int]) -> N
             merged.glyphs[gid] = glyf[start:end]
             wanted += _components(merged.glyphs[gid])
     maxp = list(struct.unpack_from(">13H", tables["maxp"], 6)) if len(tables["maxp"]) >= 32 else []
-    merged.maxp = [max(a, b) for a, b in zip(merged.maxp, maxp)] if merged.maxp else maxp
+    if maxp:
+        merged.maxp = [max(a, b) for a, b in zip(merged.maxp, maxp, strict=True)] if merged.maxp else maxp
 
 
 def _components(glyph: bytes) -> list[int]:

@@ -14,7 +14,7 @@ import math
 import unicodedata
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
@@ -35,6 +35,22 @@ _SHEET_NAME_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 INDEX_SHEET = "目录"
 
 
+# Named styles: a cell takes one by name, much faster than setting font, alignment and border one by
+# one (openpyxl hashes every style object it is given).
+TEXT_STYLE, VALUE_STYLE, BORDER_STYLE = "表格文字", "表格内容", "表格边框"
+
+
+def _named_styles() -> list[NamedStyle]:
+    font = Font(name=BODY_FONT, size=BODY_PT, charset=134)
+    return [
+        NamedStyle(TEXT_STYLE, font=font, border=_BORDER,
+                   alignment=Alignment(horizontal="left", vertical="center", wrap_text=True)),
+        NamedStyle(VALUE_STYLE, font=font, border=_BORDER,
+                   alignment=Alignment(horizontal="center", vertical="center", wrap_text=True)),
+        NamedStyle(BORDER_STYLE, font=font, border=_BORDER),
+    ]
+
+
 def write(forms: list[FormGrid], names: list[str] | None = None, index: str | None = None) -> bytes:
     """The XLSX file of the given forms; ``names`` are the wanted sheet names (made valid and unique).
 
@@ -43,6 +59,8 @@ def write(forms: list[FormGrid], names: list[str] | None = None, index: str | No
     """
     workbook = Workbook()
     workbook.remove(workbook.active)
+    for style in _named_styles():
+        workbook.add_named_style(style)
     used: set[str] = set()
     contents = workbook.create_sheet(sheet_name(INDEX_SHEET, used)) if index is not None else None
     sheets = []
@@ -132,14 +150,12 @@ def _write_cell(sheet: Worksheet, cell: Cell, first_row: int) -> None:
     bottom, right = top + cell.rowspan - 1, left + cell.colspan - 1
     if cell.merged:
         sheet.merge_cells(start_row=top, start_column=left, end_row=bottom, end_column=right)
-    origin = sheet.cell(row=top, column=left)
-    _set_text(origin, cell.text)
-    origin.font = Font(name=BODY_FONT, size=BODY_PT, charset=134)
-    origin.alignment = Alignment(horizontal="left" if cell.role == "text" else "center",
-                                 vertical="center", wrap_text=True)
     for r in range(top, bottom + 1):
         for c in range(left, right + 1):
-            sheet.cell(row=r, column=c).border = _BORDER
+            sheet.cell(row=r, column=c).style = BORDER_STYLE
+    origin = sheet.cell(row=top, column=left)
+    origin.style = TEXT_STYLE if cell.role == "text" else VALUE_STYLE
+    _set_text(origin, cell.text)
 
 
 def _set_text(target, text: str) -> None:
