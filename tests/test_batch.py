@@ -221,3 +221,18 @@ def test_cli_jobs_and_no_cache(tmp_path):
     assert again.exit_code == 0 and "2张表未改变，取自缓存" in "".join(again.output.split())
     bad = CliRunner().invoke(main, ["render", str(WANGNIUDUN), "-o", str(out), "--jobs", "0"])
     assert bad.exit_code == 2 and "--jobs" in bad.output
+
+
+def test_a_remote_worker_gets_the_template_folder_in_the_job(tmp_path):
+    templates = tmp_path / "mine"
+    templates.mkdir()
+    (templates / "project.html.j2").write_text("<section>\n{% for x in %}\n", "utf-8")
+    job_templates = batch.TemplateSet.read(templates)
+    shutil.rmtree(templates)  # the worker's machine has no such folder: the job carries its content
+    copy = job_templates.folder()
+    assert copy != templates and (copy / "project.html.j2").read_text("utf-8").startswith("<section>")
+    form = jixiao.load(WANGNIUDUN).forms[0].form
+    [result] = batch.render_chunk(job_templates, [batch.Job(0, form.model_dump(by_alias=True, mode="json"),
+                                                            ("docx",))])
+    message = str(batch._error_from_record(result.error))
+    assert "模板语法错误" in message and f"{templates}/project.html.j2" in message and str(copy) not in message

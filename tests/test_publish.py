@@ -90,6 +90,7 @@ def test_combined_pdf_opens_with_cover_and_contents_giving_each_form_its_page(co
 
 def test_combined_pdf_has_one_bookmark_per_form_at_its_first_page(combined, parts):
     reader = pypdf.PdfReader(combined / "all.pdf")
+    assert reader.metadata.title == COVER.title and reader.trailer["/Root"]["/PageMode"] == "/UseOutlines"
     marks = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
     assert marks == [(COVER.title, 0), ("目录", 1), (parts[0].name, 2), (parts[1].name, 5), (parts[2].name, 7)]
 
@@ -184,3 +185,60 @@ def test_joined_pages_look_exactly_like_the_forms_own_pages(combined, parts, tmp
         own.write_bytes(part.files["pdf"])
         for page in range(1, part.pages + 1):
             assert pixels(combined / "all.pdf", start + page - 1) == pixels(own, page), (part.name, page)
+
+
+def test_subsets_of_two_versions_of_a_font_are_not_merged(parts, tmp_path):
+    """Same font name, another font file (e.g. a dask worker with another version): kept apart."""
+    import pikepdf
+    from fontTools.ttLib.sfnt import SFNTReader, SFNTWriter
+
+    def other_version(data: bytes) -> bytes:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            for font in pdf.pages[0].obj.Resources.Font.values():
+                stream = font.DescendantFonts[0].FontDescriptor.FontFile2
+                reader = SFNTReader(io.BytesIO(stream.read_bytes()))
+                tables = {tag: reader[tag] for tag in reader.keys()}
+                head = bytearray(tables["head"])
+                head[28:36] = (int.from_bytes(head[28:36], "big") + 1).to_bytes(8, "big")  # modified
+                tables["head"] = bytes(head)
+                out = io.BytesIO()
+                writer = SFNTWriter(out, len(tables), sfntVersion="\0\1\0\0")
+                for tag in sorted(tables):
+                    writer[tag] = tables[tag]
+                writer.close()
+                stream.write(out.getvalue())
+            saved = io.BytesIO()
+            pdf.save(saved)
+            return saved.getvalue()
+
+    changed = type(parts[1])(parts[1].name, {"pdf": other_version(parts[1].files["pdf"])}, parts[1].grid,
+                             parts[1].pages)
+    path = tmp_path / "two-versions.pdf"
+    write_combined(iter([parts[0], changed]), "pdf", COVER, path)
+    names = [row.split()[0].split("+", 1)[-1] for row in pdf_fonts(path)]
+    assert len(names) == 4 and len(set(names)) == 2  # each font twice: one per version
+    text = "".join(page_texts(path))
+    assert squash(parts[0].name) in text and squash(parts[1].name) in text
+
+
+def test_cover_takes_the_shared_cover_title_else_the_file_name(tmp_path):
+    import datetime
+
+    from jixiao.errors import InputError
+    from jixiao.loader import load
+    from jixiao.publish import cover_for
+
+    from .conftest import PROJECT, write
+
+    form = "\n    ".join(PROJECT.splitlines())
+    text = f"公共:\n  封面标题: ' 某镇  2025年 项目绩效目标表 '\n表单:\n  - {form}\n  - {form}\n"
+    cover = cover_for(load(write(tmp_path, "town.yaml", text)), datetime.date(2025, 3, 1))
+    assert cover == Cover("某镇 2025年 项目绩效目标表", "某办公室", "2025年3月")
+    plain = load(write(tmp_path, "plain.yaml", text.replace("  封面标题: ' 某镇  2025年 项目绩效目标表 '\n", "")))
+    assert cover_for(plain).title == "plain"
+    for bad in ("[1, 2]", "''", "'" + "长" * 101 + "'"):
+        path = write(tmp_path, "bad.yaml", text.replace("' 某镇  2025年 项目绩效目标表 '", bad))
+        with pytest.raises(InputError) as error:
+            load(path)
+        problem = error.value.problems[0]
+        assert (problem.line, problem.field) == (2, "公共 › 封面标题") and "封面标题" in problem.message

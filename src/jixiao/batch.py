@@ -17,7 +17,6 @@ version changed; unchanged files are not rewritten.
 
 from __future__ import annotations
 
-import datetime
 import gc
 import hashlib
 import multiprocessing
@@ -495,6 +494,8 @@ class _Run:
 
     def _combine(self, file: _FileState, executor: Executor | None) -> None:
         """Each format's combined document of a file whose forms are all done (when something changed)."""
+        from .publish import cover_for
+
         if file.combined is None:
             return
         ok = [t for t in file.tasks if t.result.error is None]
@@ -502,7 +503,7 @@ class _Run:
             self.result.notes.append(f"{file.form_file.path} 有表格出错，未生成合并文件 {file.combined.name}.*")
             self.advance(len(self.formats))
             return
-        cover = cover_of(file.form_file)
+        cover = cover_for(file.form_file)
         parts = [(t.result.name, t.key) for t in ok]
         for fmt in self.formats:
             path = with_suffix(file.combined, fmt)
@@ -594,15 +595,6 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 # ── combined documents ───────────────────────────────────────────────────────────────────────────
-
-
-def cover_of(form_file: FormFile):
-    """The cover of a file's combined documents: the file's name, the unit its forms share, this month."""
-    from .publish import Cover
-
-    units = {getattr(lf.form, "department", None) or lf.form.display_name for lf in form_file.forms}
-    today = datetime.date.today()
-    return Cover(form_file.path.stem, units.pop() if len(units) == 1 else "", f"{today.year}年{today.month}月")
 
 
 def write_combined_file(store_folder: str, parts: list[tuple[str, str]], fmt: str, cover, path: str,

@@ -13,7 +13,8 @@ from functools import lru_cache
 from .errors import FontError
 
 FONT_HELP = ("未找到中文（CJK）字体，PDF 会把汉字印成方框，已停止生成 PDF。"
-             "请安装中文字体后重试：Debian/Ubuntu 执行 sudo apt-get install fonts-noto-cjk fontconfig；"
+             "请安装中文字体后重试：Debian/Ubuntu 执行 "
+             "sudo apt-get install fonts-arphic-uming fonts-wqy-zenhei fonts-noto-cjk fontconfig；"
              "Windows/macOS 安装宋体或思源宋体（Source Han Serif / Noto Serif CJK）。")
 
 

@@ -8,6 +8,7 @@ the whole file (missing, not UTF-8, empty, a syntax error, a wrong top level) ra
 A file holds either one form (its keys at the top level) or many::
 
     公共:            # values shared by every form below; a form's own value wins
+      封面标题: ……    # only here: the title of the combined documents' cover (else the file name)
       主管部门: ……
     表单:
       - 项目名称: ……
@@ -35,6 +36,8 @@ from .model import FORM_CLASSES, AnyForm
 
 SUFFIXES = (".yaml", ".yml", ".json")
 FILE_KEYS = ("公共", "表单")
+COVER_TITLE = "封面标题"  # in 公共 only: the cover of the combined documents, not a field of a form
+MAX_COVER_TITLE = 100
 TREE_KEY = "绩效指标"  # replaced whole by a form, never merged key by key with 公共
 
 
@@ -79,6 +82,7 @@ class FormFile:
     forms: list[LoadedForm] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     count: int = 0  # forms in the file, valid or not
+    cover_title: str | None = None  # 公共.封面标题
 
     @property
     def ok(self) -> bool:
@@ -104,7 +108,7 @@ def load_text(text: str, path: str | Path) -> FormFile:
     path = Path(path)
     root = _parse(path, text)
     shared, items, item_base = _split(path, root)
-    result = FormFile(path=path, count=len(items))
+    result = FormFile(path=path, count=len(items), cover_title=_cover_title(path, root, shared))
     for i, item in enumerate(items, start=1):
         located = _Located(path, item, shared, item_base + ((i,) if item_base else ()))
         try:
@@ -192,8 +196,19 @@ def _split(path: Path, root: Any) -> tuple[dict, list, tuple]:
     return shared, items, ("表单",)
 
 
+def _cover_title(path: Path, root: Any, shared: dict) -> str | None:
+    if COVER_TITLE not in shared:
+        return None
+    value = shared[COVER_TITLE]
+    text = " ".join(value.split()) if isinstance(value, str) else ""
+    if not text or len(text) > MAX_COVER_TITLE:
+        raise InputError.at(f"「封面标题」应为一行文字（1 至 {MAX_COVER_TITLE} 字）", path,
+                            _Located(path, root).line_of(("公共", COVER_TITLE)), f"公共 › {COVER_TITLE}")
+    return text
+
+
 def _check_shared_keys(path: Path, root: dict) -> None:
-    known = {alias for cls in FORM_CLASSES.values() for alias in _aliases(cls)}
+    known = {alias for cls in FORM_CLASSES.values() for alias in _aliases(cls)} | {COVER_TITLE}
     for key in root.get("公共") or {}:
         if key not in known:
             raise InputError.at(_unknown_key_message(key, sorted(known)), path,

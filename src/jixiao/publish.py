@@ -18,6 +18,7 @@ forms' PDFs; the DOCX and XLSX need the grids only (they are small).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -27,10 +28,9 @@ from markupsafe import Markup
 
 from . import layout
 from .errors import OutputError
+from .loader import FormFile
 from .output import write_atomic
 from .render import FormOutput
-from .writers import docx, pdf, xlsx
-from .writers.pdfjoin import Joiner, Mark
 
 COVER_TEMPLATE = "cover.html.j2"
 
@@ -42,6 +42,16 @@ class Cover:
     title: str      # 公共.封面标题, else the input file's stem
     unit: str = ""  # the unit or department the forms belong to; may be empty
     date: str = ""  # e.g. "2026年11月"; may be empty
+
+
+def cover_for(form_file: FormFile, today: datetime.date | None = None) -> Cover:
+    """The cover of a file's combined documents: 公共.封面标题 (else the file's name), the unit every
+    form names (主管部门 of a project form, 部门名称 of a department form; empty when they differ) and
+    this month."""
+    units = {getattr(loaded.form, "department", None) or loaded.form.name for loaded in form_file.forms}
+    today = today or datetime.date.today()
+    return Cover(form_file.cover_title or form_file.path.stem, units.pop() if len(units) == 1 else "",
+                 f"{today.year}年{today.month}月")
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,8 @@ def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Pa
     if fmt == "pdf":
         _write_pdf(parts, cover, path, templates)
         return
+    from .writers import docx, xlsx  # imported here: the batch's client needs cover_for() only
+
     forms = list(parts)
     if not forms:
         raise OutputError.at("没有可生成的表：至少需要一张表")
@@ -80,6 +92,9 @@ def front_html(cover: Cover, entries: list[Entry], templates: Path | None = None
 
 
 def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates: Path | None) -> None:
+    from .writers import pdf
+    from .writers.pdfjoin import Joiner, Mark
+
     joiner = Joiner()
     names, counts = [], []
     try:
@@ -95,7 +110,7 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
     except BaseException:
         joiner.close()
         raise
-    joiner.save(path)
+    joiner.save(path, cover.title)
 
 
 def _entries(names: list[str], counts: list[int]) -> list[Entry]:

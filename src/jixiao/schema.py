@@ -34,6 +34,8 @@ def json_schema() -> dict[str, Any]:
             shared_properties.setdefault(key, value)
     shared_properties["表样"] = {"enum": list(FORM_CLASSES), "title": "表样",
                                  "description": "这张表用哪种表样"}
+    shared_properties["封面标题"] = {"type": "string", "minLength": 1, "maxLength": 100, "title": "封面标题",
+                                   "description": "合并文件（PDF、DOCX、XLSX 目录页）封面上的标题；不写则用文件名"}
     defs["文件"] = {
         "type": "object",
         "title": "多张表",

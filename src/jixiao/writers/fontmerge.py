@@ -8,6 +8,9 @@ and every page's font resource pointed at the one merged font. Only the glyphs t
 kept, from the forms' own subsets (the original font file is not needed: a dask client may not have
 the workers' fonts).
 
+Subsets are merged only when they come from the same font file: the same PostScript name and the
+same ``head`` revision and dates (two machines of a dask cluster may have two versions of a font).
+
 Fallback: a font that is not a TrueType Type0 font with Identity-H encoding (e.g. a CFF/OpenType font
 such as Noto CJK, or a font WeasyPrint gave a custom encoding because a character was missing) is
 kept as each form embedded it. The joined file is then correct but holds that font once per form.
@@ -66,10 +69,12 @@ class FontMerger:
             font = fonts[name]
             if _MARK in font:
                 continue  # resources shared by pages of one source: done already
-            key = _merge_key(font)
-            if key is None:
+            name_key = _merge_key(font)
+            if name_key is None:
                 continue
-            self._take(key, font)
+            tables = _read_tables(font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes())
+            key = f"{name_key}|{_identity(tables)}"
+            self._take(key, font, tables)
             fonts[name] = pikepdf.Dictionary({"/JixiaoFont": pikepdf.String(key)})
 
     def attach(self, page: pikepdf.Page) -> None:
@@ -88,7 +93,7 @@ class FontMerger:
         for merged in self.fonts.values():
             _build(self.target, merged)
 
-    def _take(self, key: str, font: pikepdf.Dictionary) -> None:
+    def _take(self, key: str, font: pikepdf.Dictionary, tables: dict[str, bytes]) -> None:
         cid_font = font.DescendantFonts[0]
         descriptor = cid_font.FontDescriptor
         widths = _widths(cid_font.get("/W", pikepdf.Array()))
@@ -99,8 +104,7 @@ class FontMerger:
                       if k not in ("/FontFile2", "/CIDSet", "/FontFile3", "/FontFile")}
             merged = self.fonts[key] = _Font(placeholder, copied, str(font.BaseFont), {})
         new = [gid for gid in widths if gid not in merged.seen]
-        if new or not merged.tables:  # read the font file only when it brings glyphs the union lacks
-            tables = _read_tables(descriptor.FontFile2.read_bytes())
+        if new or not merged.tables:
             if not merged.tables:
                 merged.tables = {k: v for k, v in tables.items() if k not in _DROP_TABLES}
             _add_glyphs(merged, tables, [0, *new])
@@ -126,6 +130,14 @@ def _merge_key(font: pikepdf.Dictionary) -> str | None:
     if "/FontFile2" not in cid_font.get("/FontDescriptor", {}):
         return None
     return str(font.BaseFont).split("+", 1)[-1]
+
+
+def _identity(tables: dict[str, bytes]) -> str:
+    """The original font file a subset comes from: its revision, creation and modification times
+    (kept by the subsetter). Two versions of a font under one name (dask workers on two machines)
+    number their glyphs differently and must not be merged."""
+    head = tables.get("head", b"")
+    return head[4:8].hex() + head[20:36].hex()
 
 
 def _plain(value):

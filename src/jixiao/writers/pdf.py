@@ -14,7 +14,7 @@ as the published forms do ("绩效指标" at the top of the second page), then l
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+import threading
 
 import lxml.html
 import weasyprint
@@ -68,11 +68,17 @@ def _layout(html: str):
         font_config=_font_config())
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _font_config() -> FontConfiguration:
-    """One font configuration per process: a new one per document keeps each document's fonts (whole
-    CJK font files) alive, and a batch of forms grows by tens of MB a form."""
-    return FontConfiguration()
+    """One font configuration per thread: a new one per document keeps each document's fonts (whole
+    CJK font files) alive, and a batch of forms grows by tens of MB a form. (Per thread, not per
+    process: Pango's font maps are not safe to share between threads, e.g. in a web server.)"""
+    config = getattr(_local, "font_config", None)
+    if config is None:
+        config = _local.font_config = FontConfiguration()
+    return config
 
 
 def _page_starts(document) -> list[tuple[int, int]]:

@@ -77,12 +77,16 @@ class Joiner:
         """Drop the collected pages without writing."""
         self.pdf.close()
 
-    def save(self, path: Path) -> None:
-        """Write the joined file atomically: fonts merged, one bookmark per mark."""
+    def save(self, path: Path, title: str = "") -> None:
+        """Write the joined file atomically: fonts merged, one bookmark per mark, opening on them."""
         self.fonts.finish()
         with self.pdf.open_outline() as outline:
             outline.root.extend(pikepdf.OutlineItem(m.title, m.page) for m in self.marks)
+        self.pdf.Root.PageMode = pikepdf.Name.UseOutlines  # the viewer shows the bookmarks
         self.pdf.docinfo["/Producer"] = "jixiao (WeasyPrint, pikepdf)"
+        if title:
+            self.pdf.docinfo["/Title"] = pikepdf.String(title)
+            self.pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -116,7 +120,7 @@ def _own_streams(obj, seen: set | None = None) -> None:
                 if item.objgen in seen:
                     continue
                 seen.add(item.objgen)
-            if isinstance(item, pikepdf.Stream) and not item.get("/JixiaoOwned"):
+            if isinstance(item, pikepdf.Stream):
                 filters = item.get("/Filter")
                 parms = item.get("/DecodeParms")
                 raw = item.read_raw_bytes()

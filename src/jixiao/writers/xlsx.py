@@ -90,7 +90,7 @@ def sheet_name(wanted: str, used: set[str]) -> str:
 
 def _write_index(sheet: Worksheet, title: str, sheets: list[tuple[str, str]]) -> None:
     """The index sheet: the title, then a row a form: number, name (a link to its sheet), sheet name."""
-    for letter, width in zip("ABC", (8, 60, 24), strict=True):
+    for letter, width in zip("ABC", (8, 56, 48), strict=True):  # a sheet name: up to 31 CJK characters
         sheet.column_dimensions[letter].width = width
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
     _set_text(sheet["A1"], title)
@@ -114,6 +114,8 @@ def _write_index(sheet: Worksheet, title: str, sheets: list[tuple[str, str]]) ->
         sheet.cell(row=row, column=3).font = Font(name=BODY_FONT, size=BODY_PT, charset=134)
         for col in (1, 2, 3):
             sheet.cell(row=row, column=col).border = _BORDER
+            if col > 1:
+                sheet.cell(row=row, column=col).alignment = Alignment(vertical="center", wrap_text=True)
     _print_setup(sheet)
 
 
