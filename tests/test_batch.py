@@ -75,7 +75,7 @@ def test_dask_cluster_gives_the_local_files(tmp_path):
     distributed = pytest.importorskip("distributed")
     local = tmp_path / "local"
     assert not run_batch([WANGNIUDUN, HOUJIE], ["docx", "xlsx", "pdf"], local, jobs=1).errors
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
                                   silence_logs=40) as cluster:
         result = CliRunner().invoke(main, ["render", str(WANGNIUDUN), str(HOUJIE), "-o", str(tmp_path / "dask"),
                                            "--scheduler", cluster.scheduler_address])

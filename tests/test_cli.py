@@ -69,7 +69,7 @@ def test_a_folder_is_read_without_the_schema_file(tmp_path):
     result = run("render", str(SAMPLES), "-f", "html", "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir() and p.name != ".jixiao-cache") == [
-        "dongkeng-party-office-2024-project-targets", "houjie-party-office-2026-department-approval",
+        "dongguan-city-department-2023-targets", "dongkeng-party-office-2024-project-targets", "houjie-party-office-2026-department-approval",
         "houjie-party-office-2026-department-targets", "wangniudun-union-2024-project-approval"]
 
 
@@ -89,7 +89,7 @@ def test_new_writes_a_starter_per_layout_that_renders(tmp_path):
     result = run("new", "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
     starters = sorted(p.name for p in tmp_path.glob("*.yaml"))
-    assert starters == ["部门整体支出绩效目标批复表.yaml", "部门整体支出绩效目标表.yaml",
+    assert starters == ["东莞市部门整体预算绩效目标表.yaml", "部门整体支出绩效目标批复表.yaml", "部门整体支出绩效目标表.yaml",
                         "项目支出绩效目标批复表.yaml", "项目绩效目标表.yaml"]
     assert (tmp_path / "jixiao.schema.json").exists()
     rendered = run("render", str(tmp_path), "-f", "docx,html", "-o", str(tmp_path / "out"))
@@ -142,7 +142,7 @@ def test_check_exit_status_follows_the_worst_finding(tmp_path):
 
 def test_check_json_and_bad_input(tmp_path):
     report = json.loads(run("check", str(SAMPLES), "--format", "json").output)
-    assert report["summary"] == {"forms": 26, "errors": 0, "warnings": 8}
+    assert report["summary"] == {"forms": 27, "errors": 0, "warnings": 8, "unchecked": 0}
     assert {f["rule"] for f in report["findings"]} == {"V002", "V004", "C002"}
     first = report["findings"][0]
     assert set(first) == {"rule", "severity", "message", "file", "form", "name", "field", "line"}

@@ -109,20 +109,47 @@ def test_joined_pdf_embeds_each_font_once_and_stays_near_one_layout(combined, fo
     assert (combined / "all.pdf").stat().st_size <= 1.5 * len(one_layout)
 
 
-def test_a_font_that_cannot_be_merged_is_kept_per_form(forms, tmp_path):
-    """Noto CJK is a CFF font: the joined file keeps each form's subset and still reads right."""
+def noto_parts(forms, tmp_path):
+    """The forms printed with Noto CJK (CFF fonts) first, through a --templates folder."""
     css = (ROOT / "templates" / "style.css").read_text("utf-8")
     css = css.replace('"AR PL UMing CN", ', "").replace('"WenQuanYi Zen Hei", ', "")
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "style.css").write_text(css, "utf-8")
-    parts = [render_form(form, ["pdf"], templates) for form in forms]
+    return [render_form(form, ["pdf"], templates) for form in forms], templates
+
+
+def test_a_cff_font_is_subset_again_from_the_installed_file(forms, tmp_path):
+    """Noto CJK is CFF: its subsets cannot be merged glyph by glyph, so the installed font (the same
+    version) is subset once for all the glyphs; each font once, every page drawn as before."""
+    parts, templates = noto_parts(forms, tmp_path)
     path = tmp_path / "noto.pdf"
     write_combined(iter(parts), "pdf", COVER, path, templates)
     rows = pdf_fonts(path)
-    assert sum("Noto-Serif" in row for row in rows) == len(parts) + 1  # the forms and the front
+    assert sum("Noto-Serif" in row for row in rows) == 1 and all("Type 0C" in row for row in rows), rows
+    own = tmp_path / "own.pdf"
+    own.write_bytes(parts[0].files["pdf"])
+    for page in (1, 2, 3):
+        assert pixels(path, 2 + page) == pixels(own, page)
+
+
+def test_a_font_without_its_installed_file_is_kept_per_form(forms, tmp_path, monkeypatch):
+    """E.g. a dask client without the workers' CFF font: correct, but the font once per form."""
+    from jixiao.writers import fontmerge
+
+    monkeypatch.setattr(fontmerge, "_find_original", lambda family, identity: None)
+    parts, templates = noto_parts(forms, tmp_path)
+    path = tmp_path / "noto.pdf"
+    write_combined(iter(parts), "pdf", COVER, path, templates)
+    assert sum("Noto-Serif" in row for row in pdf_fonts(path)) == len(parts) + 1  # the forms and the front
     text = "".join(page_texts(path))
     assert all(squash(part.name) in text for part in parts)
+
+
+def pixels(path, page: int) -> bytes:
+    """A page drawn by poppler, grey, 40 dpi."""
+    return subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", str(page), "-l", str(page), str(path)],
+                          capture_output=True, check=True).stdout
 
 
 def test_combined_docx_has_cover_contents_and_a_section_per_form(combined, parts):
@@ -175,10 +202,6 @@ def test_nothing_to_combine_is_an_error(tmp_path):
 
 def test_joined_pages_look_exactly_like_the_forms_own_pages(combined, parts, tmp_path):
     """The merged fonts draw every glyph as the form's own subset did (pixels, not only text)."""
-    def pixels(path, page: int) -> bytes:
-        return subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", str(page), "-l", str(page), str(path)],
-                              capture_output=True, check=True).stdout
-
     starts = [3, 6, 8]  # 1-based pages of the joined file: after the cover and the contents
     for index, (part, start) in enumerate(zip(parts, starts, strict=True)):
         own = tmp_path / f"{index}.pdf"
@@ -242,3 +265,11 @@ def test_cover_takes_the_shared_cover_title_else_the_file_name(tmp_path):
             load(path)
         problem = error.value.problems[0]
         assert (problem.line, problem.field) == (2, "公共 › 封面标题") and "封面标题" in problem.message
+
+
+def test_a_damaged_form_pdf_is_a_clear_error_and_no_file(parts, tmp_path):
+    broken = type(parts[1])(parts[1].name, {"pdf": parts[1].files["pdf"][:200]}, parts[1].grid, parts[1].pages)
+    path = tmp_path / "broken.pdf"
+    with pytest.raises(OutputError, match=f"无法合并第 2 张表「{re.escape(parts[1].name)}」的 PDF"):
+        write_combined(iter([parts[0], broken]), "pdf", COVER, path)
+    assert not path.exists() and not list(tmp_path.iterdir())

@@ -39,9 +39,11 @@ def test_samples_are_the_reference_forms():
         "wangniudun-union-2024-project-approval.yaml": 2,
         "houjie-party-office-2026-department-approval.yaml": 1,
         "houjie-party-office-2026-department-targets.json": 1,
+        "dongguan-city-department-2023-targets.yaml": 1,
     }
     layouts = {type(f).__name__ for p in SAMPLE_FILES for f in sample_forms(p)}
-    assert layouts == {"ProjectForm", "ProjectApprovalForm", "DepartmentForm", "DepartmentApprovalForm"}
+    assert layouts == {"ProjectForm", "ProjectApprovalForm", "DepartmentForm", "DepartmentApprovalForm",
+                       "CityDepartmentForm"}
 
 
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.stem)
@@ -57,7 +59,7 @@ def test_every_form_in_every_format(rendered, sample):
 def test_docx_and_xlsx_of_a_form_share_a_name(rendered):
     docx = {p.with_suffix("") for p in rendered.rglob("*.docx")}
     xlsx = {p.with_suffix("") for p in rendered.rglob("*.xlsx")}
-    assert docx == xlsx and len(docx) == 26 + 2  # 26 forms + the 2 combined documents
+    assert docx == xlsx and len(docx) == 27 + 2  # 27 forms + the 2 combined documents
 
 
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: p.stem)

@@ -32,3 +32,13 @@ def test_quantitative_values(text, operator, number, unit):
 def test_qualitative_values(text):
     value = parse(text)
     assert not value.quantitative and value.operator is None and value.text == text
+
+
+@pytest.mark.parametrize(("text", "operator", "number", "unit", "upper"), [
+    ("每年1次", "=", "1", "次", None), ("年均4个班次", "=", "4", "个班次", None), ("约9天", "≈", "9", "天", None),
+    ("年均1-2次", "区间", "1", "次", "2"), ("1-2次", "区间", "1", "次", "2"), ("1,172.47", "=", "1172.47", "", None),
+])
+def test_counts_per_period_ranges_and_grouped_numbers(text, operator, number, unit, upper):
+    value = parse(text)
+    assert (value.operator, value.number, value.unit) == (operator, Decimal(number), unit)
+    assert value.upper == (Decimal(upper) if upper else None)

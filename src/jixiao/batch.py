@@ -246,7 +246,7 @@ def run_batch(paths: Sequence[Path], formats: Sequence[str], out_dir: Path, *,
     if "pdf" in formats:
         ensure_cjk_font()  # stop before writing anything rather than print boxes
     template_set = TemplateSet.read(templates)
-    found = input_files(paths, result)
+    found = input_files(paths, result.errors)
     # A cold run of many forms surely has work: start the worker processes now, so that their imports
     # overlap the loading (about 2 KB of input a form).
     cold = not cache or not (out_dir / CACHE_DIR).is_dir()
@@ -267,9 +267,12 @@ def run_batch(paths: Sequence[Path], formats: Sequence[str], out_dir: Path, *,
 # ── planning ─────────────────────────────────────────────────────────────────────────────────────
 
 
-def input_files(paths: Sequence[Path], result: BatchResult | None = None,
+def input_files(paths: Sequence[Path], errors: list[JixiaoError] | None = None,
                 suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
-    """The input files named by ``paths``: files as given, folders by their input files (sorted)."""
+    """The input files named by ``paths``: files as given, folders by their input files (sorted).
+
+    A path that names nothing usable is an error appended to ``errors``.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -277,8 +280,8 @@ def input_files(paths: Sequence[Path], result: BatchResult | None = None,
                                 and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json")))
         elif path.exists() or path.suffix.lower() in suffixes:
             found.append(path)  # a missing file is reported by load() in Chinese
-        elif result is not None:
-            result.errors.append(JixiaoError.at("文件不存在，请检查路径", path))
+        elif errors is not None:
+            errors.append(JixiaoError.at("文件不存在，请检查路径", path))
     return found
 
 
@@ -311,6 +314,8 @@ def _plan(form_files: list[FormFile], out_dir: Path, result: BatchResult, templa
             try:
                 if not force:
                     _refuse_errors(loaded, form_file)
+                else:  # generated all the same: say what is wrong with it
+                    result.notes += _forced_findings(loaded, form_file)
             except JixiaoError as error:
                 form_result.error = error
                 continue
@@ -332,6 +337,12 @@ def _refuse_errors(loaded: LoadedForm, form_file: FormFile) -> None:
     if findings:
         raise InputError(*[Problem(f"[{f.rule}] {f.message}（检查发现错误，未生成这张表；确需生成请加 --force）",
                                    f.file, f.line, f.field) for f in findings])
+
+
+def _forced_findings(loaded: LoadedForm, form_file: FormFile) -> list[str]:
+    return [f"{f.file}：第 {f.line} 行：{f.field}：[{f.rule}] {f.message}（检查发现错误，已按 --force 生成）"
+            if f.line else f"{f.file}：{f.field}：[{f.rule}] {f.message}（检查发现错误，已按 --force 生成）"
+            for f in check_form(loaded, form_file, severities=(ERROR,))]
 
 
 def _unique_stem(stem: str, used: set[str]) -> str:

@@ -21,7 +21,7 @@ from . import frameworks, values
 from .errors import InputError
 from .frameworks import STANDARD, norm
 from .loader import FormFile, LoadedForm
-from .model import AnyForm, DepartmentForm, ProjectForm
+from .model import AnyForm, DepartmentForm, ProjectForm, in_yuan
 
 ERROR, WARNING = "error", "warning"
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告"}
@@ -88,8 +88,8 @@ class _Context:
     floor: Decimal
 
     @property
-    def framework(self) -> int:
-        return self.form.framework or frameworks.infer(self.form.indicators)
+    def framework(self) -> frameworks.Framework:
+        return self.form.effective_framework
 
     def indicators(self) -> Iterator[tuple[tuple, str, str, object]]:
         """(path, 一级, 二级, indicator) of every 三级, in order."""
@@ -147,7 +147,7 @@ def _missing_level1(ctx: _Context):
     required = list(STANDARD[ctx.framework])
     for level1 in required:
         if norm(level1) not in present:
-            yield ("绩效指标",), (f"缺少一级指标「{level1}」：{ctx.framework}年版指标体系要求"
+            yield ("绩效指标",), (f"缺少一级指标「{level1}」：{frameworks.DESCRIPTIONS[ctx.framework]}要求"
                                  f"{'、'.join(required)}")
 
 
@@ -165,7 +165,7 @@ def _wrong_parent(ctx: _Context):
 @rule("S003", WARNING, "二级指标没有三级指标", SOURCE_2015)
 def _empty_level2(ctx: _Context):
     standard = {norm(name) for names in STANDARD[ctx.framework].values() for name in names}
-    core = {"数量", "质量", "时效", "服务对象满意度"} | ({"成本"} if ctx.framework == 2015 else set())
+    core = {"数量", "质量", "时效", "服务对象满意度"} | ({"成本"} if ctx.framework != 2021 else set())
     for level1, groups in ctx.form.indicators.items():
         for level2, items in groups.items():
             if not items and (norm(level2) in core or norm(level2) not in standard):
@@ -314,7 +314,7 @@ def _budget_arithmetic(ctx: _Context):
     if None in (b.basic, b.project, b.appropriation, b.other_funds):
         return
     spending, income = b.basic + b.project, b.appropriation + b.other_funds
-    tolerance = Decimal("0.02") if ctx.form.amount_unit == "万元" else Decimal(1)
+    tolerance = Decimal("0.02") if ctx.form.budget_unit == "万元" else Decimal(1)
     if abs(spending - income) > tolerance:
         yield ("预算整体情况",), (f"基本支出 + 项目支出 = {spending}，财政拨款 + 其他资金 = {income}，"
                                  "两者应相等（部门预算支出）")
@@ -324,28 +324,37 @@ def _budget_arithmetic(ctx: _Context):
 def _tasks_over_budget(ctx: _Context):
     if not isinstance(ctx.form, DepartmentForm) or ctx.form.budget.project is None:
         return
-    total = sum((task.funds for task in ctx.form.key_tasks if task.funds is not None), Decimal(0))
-    if total > ctx.form.budget.project:
-        yield ("年度重点工作任务",), f"年度重点工作任务拟投入资金合计 {total}，超过项目支出 {ctx.form.budget.project}"
+    form = ctx.form
+    total = sum((task.funds for task in form.key_tasks if task.funds is not None), Decimal(0))
+    if in_yuan(total, form.task_unit) > in_yuan(form.budget.project, form.budget_unit):
+        yield ("年度重点工作任务",), (f"年度重点工作任务拟投入资金合计 {total}{form.task_unit}，"
+                                     f"超过项目支出 {form.budget.project}{form.budget_unit}")
 
 
 @rule("C006", WARNING, "金额单位可能错了", "元与万元相差一万倍")
 def _unit_factor(ctx: _Context):
-    for path, amount in _amounts(ctx.form):
-        if ctx.form.amount_unit == "元" and 0 < amount < 1000:
-            yield path, f"金额 {amount} 元偏小：是否应以万元为单位（金额单位: 万元）？"
-        elif ctx.form.amount_unit == "万元" and amount >= 100000:
-            yield path, f"金额 {amount} 万元（{amount / 10000:g} 亿元）偏大：是否应以元为单位（金额单位: 元）？"
+    for path, amount, unit in _amounts(ctx.form):
+        tasks = path[0] in ("年度重点工作任务", "其他需完成的任务")
+        setting = "任务金额单位" if tasks and ctx.form.task_amount_unit else "金额单位"
+        if unit == "元" and 0 < amount < 1000:
+            yield path, f"金额 {amount} 元偏小：是否应以万元为单位（{setting}: 万元）？"
+        elif unit == "万元" and amount >= 100000:
+            yield path, f"金额 {amount} 万元（{amount / 10000:g} 亿元）偏大：是否应以元为单位（{setting}: 元）？"
 
 
-def _amounts(form: AnyForm) -> Iterator[tuple[tuple, Decimal]]:
+def _amounts(form: AnyForm) -> Iterator[tuple[tuple, Decimal, str]]:
+    """(path, amount, unit) of every amount of a form, each in its block's unit."""
     if isinstance(form, ProjectForm):
-        yield ("预算金额",), form.amount
+        yield ("预算金额",), form.amount, form.amount_unit
         return
     for name, field in type(form.budget).model_fields.items():
         amount = getattr(form.budget, name)
         if amount is not None:
-            yield ("预算整体情况", field.alias), amount
+            yield ("预算整体情况", field.alias), amount, form.budget_unit
     for i, task in enumerate(form.key_tasks):
         if task.funds is not None:
-            yield ("年度重点工作任务", i, "拟投入的资金"), task.funds
+            yield ("年度重点工作任务", i, "拟投入的资金"), task.funds, form.task_unit
+    others = form.other_tasks if isinstance(form.other_tasks, list) else []  # a table in the city layout
+    for i, task in enumerate(others):
+        if task.funds is not None:
+            yield ("其他需完成的任务", i, "拟投入的资金"), task.funds, form.task_unit

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import __version__, importer, report, starter
-from .batch import BatchResult, run_batch
+from .batch import BatchResult, input_files, run_batch
 from .checks import check_file
 from .errors import JixiaoError, OutputError
 from .importer import emit
@@ -92,8 +92,9 @@ def _render_summary(outcome: BatchResult, out_dir: Path) -> str:
     cached = sum(form.cached for file in outcome.files for form in file.forms)
     if cached:
         summary += f"；{cached} 张表未改变，取自缓存"
-    if outcome.errors:
-        summary += f"；{len(outcome.errors)} 处错误，出错的表未生成"
+    printed = len(dict.fromkeys(line for error in outcome.errors for line in str(error).splitlines()))
+    if printed:  # counted as _print_errors prints them: each problem once
+        summary += f"；{printed} 处错误（见上），出错的表未生成"
     return summary
 
 
@@ -117,23 +118,25 @@ def check(paths: tuple[Path, ...], output_format: str, strict: bool, off: tuple[
         outcome = Outcome()
         rule_ids = [i for item in off for i in item.split(",") if i.strip()]
         floor = Decimal(str(satisfaction_floor)) if satisfaction_floor is not None else None
-        findings, forms = [], 0
+        findings, forms, unchecked = [], 0, 0
         for path in _input_files(list(paths), outcome):
             try:
                 form_file = load(path)
             except JixiaoError as error:
                 outcome.errors.append(error)
+                unchecked += 1  # a file that cannot be read: its forms are not even counted
                 continue
             outcome.errors.extend(form_file.errors)
+            unchecked += form_file.count - len(form_file.forms)
             forms += len(form_file.forms)
             findings += check_file(form_file, rule_ids, floor)
         if output_format == "json":
             input_errors = [line for error in outcome.errors for line in str(error).splitlines()]
-            click.echo(report.as_json(forms, findings, input_errors))
+            click.echo(report.as_json(forms, findings, input_errors, unchecked))
         else:
             _print_errors(errors_out, outcome.errors)
-            report.print_text(Console(), forms, findings)
-        counts = report.summary(forms, findings)
+            report.print_text(Console(), forms, findings, unchecked)
+        counts = report.summary(forms, findings, unchecked)
         if outcome.errors or counts["errors"] or (strict and counts["warnings"]):
             sys.exit(EXIT_INPUT)
         if counts["warnings"]:
@@ -197,7 +200,7 @@ def schema(output: Path | None) -> None:
               type=click.Path(file_okay=False, path_type=Path), help="写入的目录")
 @click.option("--force", is_flag=True, help="覆盖已存在的同名文件")
 def new(out_dir: Path, force: bool) -> None:
-    """为四种表样各写一个带注释的示例输入文件（及 JSON Schema）。Write starter files."""
+    """为每种表样各写一个带注释的示例输入文件（及 JSON Schema）。Write starter files."""
     console = Console(stderr=True)
     with _guard(console, False):
         written = starter.write_starters(out_dir, force=force)
@@ -259,16 +262,7 @@ def _scheduler_executor(address: str | None) -> Iterator[Executor | None]:
 
 
 def _input_files(paths: list[Path], outcome: Outcome, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.is_file()
-                                and p.suffix.lower() in suffixes and not p.name.endswith(".schema.json")))
-        elif path.exists() or path.suffix.lower() in suffixes:
-            found.append(path)  # a missing file is reported by load() in Chinese
-        else:
-            outcome.errors.append(JixiaoError.at("文件不存在，请检查路径", path))
-    return found
+    return input_files(paths, outcome.errors, suffixes)
 
 
 def _reachable(address: str) -> None:
@@ -294,21 +288,23 @@ def _progress(console: Console | None) -> Progress:
                     disable=console is None or not console.is_terminal)
 
 
-def _print_errors(console: Console, errors: list[JixiaoError]) -> None:
-    lines = [line for error in errors for line in str(error).splitlines()]
-    for line in dict.fromkeys(lines):  # a template error met by every form is said once
+def _print_errors(console: Console, errors: list[JixiaoError]) -> int:
+    """Print each problem once; returns how many lines were printed (what a summary should count)."""
+    lines = dict.fromkeys(line for error in errors for line in str(error).splitlines())
+    for line in lines:  # a template error met by every form is said once
         console.print(f"[bold red]错误[/]：{line}", highlight=False, soft_wrap=True)
+    return len(lines)
 
 
 def _report(console: Console, outcome: Outcome, out_dir: Path | None, summary: str | None = None) -> None:
-    _print_errors(console, outcome.errors)
+    printed = _print_errors(console, outcome.errors)
     for note in outcome.notes:
         console.print(f"[yellow]注意[/]：{note}", highlight=False, soft_wrap=True)
     if summary is None:
         summary = f"已生成 {len(outcome.written)} 个文件，位于 {out_dir}/"
-        if outcome.errors:
-            summary += f"；{len(outcome.errors)} 处错误，出错的表未生成"
-    console.print(summary, highlight=False)
+        if printed:
+            summary += f"；{printed} 处错误（见上），出错的表未生成"
+    console.print(summary, highlight=False, soft_wrap=True)
 
 
 class _guard:

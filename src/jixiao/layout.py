@@ -20,7 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import TemplateError
-from .model import AnyForm, DepartmentForm, format_amount, paragraphs, unit_suffix
+from .model import AnyForm, format_amount, paragraphs, unit_suffix
 
 DOCUMENT_TEMPLATE = "document.html.j2"
 
@@ -33,7 +33,7 @@ def builtin_templates() -> Path:
 
 def template_name(form: AnyForm) -> str:
     """The template of a form's layout; the approval variants share their form's template."""
-    return "department.html.j2" if isinstance(form, DepartmentForm) else "project.html.j2"
+    return form.TEMPLATE
 
 
 @lru_cache(maxsize=8)

@@ -337,7 +337,7 @@ _MESSAGES = {
     "int_parsing": "应为整数（如年份 2024），收到 {given}",
     "int_type": "应为整数（如年份 2024），收到 {given}",
     "int_from_float": "应为整数（如年份 2024），收到 {given}",
-    "decimal_parsing": "应为数字金额（如 517200 或 137.34，不写逗号和单位），收到 {given}",
+    "decimal_parsing": "应为数字金额（如 517200、137.34 或 1,172.47，不写单位），收到 {given}",
     "decimal_type": "应为数字金额（如 517200 或 137.34），收到 {given}",
     "finite_number": "应为有限的数字金额，收到 {given}",
     "string_type": "应为文本，收到 {given}",

@@ -1,7 +1,7 @@
 """The input model: one class per layout, validated, with the indicator spans computed once.
 
 Keys are the Chinese words the forms print (aliases); attributes are English for the Python API. A
-form is one of four layouts, chosen by ``表样``:
+form is one of five layouts, chosen by ``表样``:
 
 ========================  ===============================  ==========================
 ``表样``                  class                            published example
@@ -10,6 +10,7 @@ form is one of four layouts, chosen by ``表样``:
 项目支出绩效目标批复表    :class:`ProjectApprovalForm`     Wangniudun 2024
 部门整体支出绩效目标表    :class:`DepartmentForm`          (Houjie without approval)
 部门整体支出绩效目标批复表  :class:`DepartmentApprovalForm`  Houjie 2026
+东莞市部门整体预算绩效目标表  :class:`CityDepartmentForm`      Dongguan city departments
 ========================  ===============================  ==========================
 
 Text is kept as typed (stripped); amounts are :class:`~decimal.Decimal`. Nothing here knows about
@@ -22,9 +23,9 @@ import html
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from . import frameworks
 
@@ -59,7 +60,22 @@ def _clean(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_clean)]
 Year = Annotated[int, Field(ge=1900, le=9999)]
-Amount = Annotated[Decimal, Field(allow_inf_nan=False)]
+# An amount as typed or copied from Excel: 517200, 137.34, "1,172.47", "998,550.00". Commas must group
+# thousands; anything else ("1,17,2", "12万", "约5000") is left to the Decimal parser, which refuses it.
+AMOUNT_PATTERN = r"^\s*[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?\s*$"
+_GROUPED = re.compile(r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*")
+
+
+def parse_amount(value: object) -> object:
+    """Drop thousands separators from an amount written as text; any other value is passed on as is."""
+    if isinstance(value, str) and _GROUPED.fullmatch(value):
+        return value.replace(",", "").strip()
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(parse_amount), Field(allow_inf_nan=False),
+                   WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_PATTERN}],
+                                   "description": "金额：数字，或带千分位逗号的文本（如 \"1,172.47\"），不写单位"})]
 AmountUnit = Literal["元", "万元", ""]
 
 
@@ -180,13 +196,24 @@ class _FormBase(_Model):
     year_line: Text | None = Field(None, alias="年度行", description="标题下的年度行，如 (2026年度)")
     year: Year = Field(alias="预算年度")
     framework: frameworks.Framework | None = Field(
-        None, alias="指标体系", description="2015（成本指标为产出的二级）或 2021（成本指标为一级）；不写时自动判断")
+        None, alias="指标体系", description="2015（成本指标为产出的二级）、2021（成本指标为一级）或 2015市直"
+        "（服务对象满意度指标为效益指标的二级，无满意度指标一级）；不写时自动判断")
     show_empty: bool = Field(True, alias="打印空二级指标",
                              description="是否补齐并打印没有三级指标的标准二级指标行（发布的表样都打印）")
     checks: CheckSettings = Field(default_factory=CheckSettings, alias="检查",
                                   description="jixiao check 的设置：关闭的规则、满意度下限")
 
+    extra: dict[str, Any] = Field(default_factory=dict, alias="附加",
+                                  description="模板可用的附加数据（form.extra），表样自带模板不使用")
+
     DEFAULT_TITLE: ClassVar[str] = ""
+    DEFAULT_FRAMEWORK: ClassVar[frameworks.Framework] = 2015
+    TEMPLATE: ClassVar[str] = "project.html.j2"
+
+    @property
+    def effective_framework(self) -> frameworks.Framework:
+        """The framework of the indicator tree: 指标体系 as written, else inferred from the tree."""
+        return self.framework or frameworks.infer(self.indicators, self.DEFAULT_FRAMEWORK)  # type: ignore[attr-defined]
 
     @property
     def heading(self) -> str:
@@ -202,7 +229,7 @@ class _FormBase(_Model):
         """The indicator table's rows, standard empty 二级 included, with the spans of each group."""
         tree = self.indicators  # type: ignore[attr-defined]
         if self.show_empty:
-            tree = frameworks.with_standard_rows(tree, self.framework or frameworks.infer(tree))
+            tree = frameworks.with_standard_rows(tree, self.effective_framework)
         rows: list[IndicatorRow] = []
         for level1, groups in tree.items():
             level1_span = sum(max(1, len(items)) for items in groups.values())
@@ -258,7 +285,11 @@ class DepartmentForm(_FormBase):
     name: Text = Field(alias="部门名称")
     staff: int | None = Field(None, ge=0, alias="财政供养人员数")
     subunits: int | None = Field(None, ge=0, alias="下属二级单位数")
-    amount_unit: AmountUnit = Field("万元", alias="金额单位", description="元、万元，或空（标签不写单位）")
+    amount_unit: AmountUnit = Field("万元", alias="金额单位",
+                                    description="预算整体情况的金额单位，也是其他金额栏的默认单位：元、万元，或空（标签不写单位）")
+    task_amount_unit: AmountUnit | None = Field(
+        None, alias="任务金额单位",
+        description="年度重点工作任务（及其他需完成的任务）拟投入资金的单位；不写时同 金额单位")
     budget: Budget = Field(default_factory=Budget, alias="预算整体情况")
     goal: Text = Field(alias="总体绩效目标", description="可写多段；<p>…</p> 段落按段落打印")
     key_tasks: list[KeyTask] = Field(default_factory=list, alias="年度重点工作任务")
@@ -266,6 +297,7 @@ class DepartmentForm(_FormBase):
     indicators: DepartmentTree = Field(alias="绩效指标", description="一级指标 → 二级指标 → 三级指标列表")
 
     DEFAULT_TITLE: ClassVar[str] = "部门（单位）整体支出绩效目标表"
+    TEMPLATE: ClassVar[str] = "department.html.j2"
 
     @property
     def display_name(self) -> str:
@@ -275,6 +307,16 @@ class DepartmentForm(_FormBase):
     def year_heading(self) -> str:
         """The year line under the title, as the published form prints it."""
         return self.year_line or f"({self.year}年度)"
+
+    @property
+    def budget_unit(self) -> str:
+        """The unit of the 预算整体情况 amounts."""
+        return self.amount_unit
+
+    @property
+    def task_unit(self) -> str:
+        """The unit of the task funds (拟投入的资金): 任务金额单位, else 金额单位."""
+        return self.amount_unit if self.task_amount_unit is None else self.task_amount_unit
 
 
 class DepartmentApprovalForm(DepartmentForm):
@@ -286,26 +328,76 @@ class DepartmentApprovalForm(DepartmentForm):
     DEFAULT_TITLE: ClassVar[str] = "部门（单位）整体支出绩效目标批复表"
 
 
-Form = Annotated[Union[ProjectForm, ProjectApprovalForm, DepartmentForm, DepartmentApprovalForm],
-                 Field(discriminator="layout")]
+class OtherTask(_Model):
+    """A row of 其他需完成的任务 in the city layout."""
+
+    name: Text = Field(alias="名称")
+    content: Text = Field("", alias="目标内容")
+    funds: Amount | None = Field(None, alias="拟投入的资金")
+
+
+class CityDepartmentForm(DepartmentForm):
+    """东莞市部门整体预算绩效目标表: the city departments' form.
+
+    The department form's blocks with task funds in 元 (the budget in 万元), 其他需完成的任务 as a table of
+    its own, the 三级指标 printed in two columns, and the city variant of the 2015 indicator tree.
+    """
+
+    layout: Literal["东莞市部门整体预算绩效目标表"] = Field(alias="表样")  # type: ignore[assignment]
+    task_amount_unit: AmountUnit | None = Field(  # type: ignore[assignment]
+        "元", alias="任务金额单位", description="年度重点工作任务、其他需完成的任务拟投入资金的单位（本表样默认 元）")
+    other_tasks: list[OtherTask] = Field(  # type: ignore[assignment]
+        default_factory=list, alias="其他需完成的任务",
+        description="其他需完成的任务（可选填）：名称、目标内容、拟投入的资金")
+
+    DEFAULT_TITLE: ClassVar[str] = "东莞市部门整体预算绩效目标表"
+    DEFAULT_FRAMEWORK: ClassVar[frameworks.Framework] = frameworks.CITY
+    TEMPLATE: ClassVar[str] = "city-department.html.j2"
+
+    @property
+    def year_heading(self) -> str:
+        """The year line under the title: (2023年)."""
+        return self.year_line or f"({self.year}年)"
+
+
+Form = Annotated[Union[ProjectForm, ProjectApprovalForm, DepartmentForm, DepartmentApprovalForm,
+                       CityDepartmentForm], Field(discriminator="layout")]
 FORM_CLASSES: dict[str, type[_FormBase]] = {
     "项目绩效目标表": ProjectForm,
     "项目支出绩效目标批复表": ProjectApprovalForm,
     "部门整体支出绩效目标表": DepartmentForm,
     "部门整体支出绩效目标批复表": DepartmentApprovalForm,
+    "东莞市部门整体预算绩效目标表": CityDepartmentForm,
 }
-AnyForm = ProjectForm | ProjectApprovalForm | DepartmentForm | DepartmentApprovalForm
+AnyForm = ProjectForm | ProjectApprovalForm | DepartmentForm | DepartmentApprovalForm | CityDepartmentForm
 
 
-def format_amount(value: Decimal | None, unit: str) -> str:
-    """An amount as the forms print it: 万元 with two decimals, 元 as a whole number when it is one."""
+def format_amount(value: Decimal | None, unit: str, grouping: bool = False, decimals: int | None = None) -> str:
+    """An amount as a layout prints it (the ``amount`` filter).
+
+    By default as the town forms print it: 万元 with two decimals, 元 as a whole number when it is one
+    (517200, 10.50). ``decimals`` fixes the number of decimals whatever the unit; ``grouping`` puts a
+    comma between thousands (998,550.00), as the city form prints its task funds.
+    """
     if value is None:
         return ""
-    if unit == "万元" or value != value.to_integral_value():
-        return f"{value:.2f}"
-    return f"{value:.0f}"
+    if decimals is None:
+        decimals = 2 if unit == "万元" or value != value.to_integral_value() else 0
+    return f"{value:{',' if grouping else ''}.{decimals}f}"
 
 
-def unit_suffix(unit: str) -> str:
-    """The label suffix for an amount unit: （元）, （万元）, or nothing."""
-    return f"（{unit}）" if unit else ""
+def unit_suffix(unit: str, brackets: str = "（）") -> str:
+    """The label suffix for an amount unit (the ``unit_suffix`` filter): （元）, （万元）, or nothing.
+
+    ``brackets`` gives the opening and closing bracket: ``"()"`` prints the ASCII (元) of the city form.
+    """
+    if not unit:
+        return ""
+    if len(brackets) != 2:
+        raise ValueError(f"unit_suffix 的括号应为两个字符（如 \"()\"），收到 {brackets!r}")
+    return f"{brackets[0]}{unit}{brackets[1]}"
+
+
+def in_yuan(value: Decimal, unit: str) -> Decimal:
+    """An amount in 元 (a 万元 amount times 10000); an amount without unit is taken as written."""
+    return value * 10000 if unit == "万元" else value

@@ -92,6 +92,8 @@ def front_html(cover: Cover, entries: list[Entry], templates: Path | None = None
 
 
 def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates: Path | None) -> None:
+    import pikepdf
+
     from .writers import pdf
     from .writers.pdfjoin import Joiner, Mark
 
@@ -99,7 +101,10 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
     names, counts = [], []
     try:
         for part in parts:
-            counts.append(joiner.add(part.files["pdf"], part.name))
+            try:
+                counts.append(joiner.add(part.files["pdf"], part.name))
+            except pikepdf.PdfError as error:  # a damaged PDF of one form: say which
+                raise OutputError.at(f"无法合并第 {len(names) + 1} 张表「{part.name}」的 PDF：{error}", path) from None
             names.append(part.name)
         if not names:
             raise OutputError.at("没有可生成的表：至少需要一张表")

@@ -31,7 +31,11 @@ def json_schema() -> dict[str, Any]:
     shared_properties: dict[str, Any] = {}
     for cls in FORM_CLASSES.values():
         for key, value in defs[cls.__name__]["properties"].items():
-            shared_properties.setdefault(key, value)
+            known = shared_properties.setdefault(key, value)
+            if known != value:  # a field typed differently by layouts (其他需完成的任务): either will do
+                choices = known["anyOf"] if "anyOf" in known and "title" not in known else [known]
+                if value not in choices:
+                    shared_properties[key] = {"anyOf": [*choices, value]}
     shared_properties["表样"] = {"enum": list(FORM_CLASSES), "title": "表样",
                                  "description": "这张表用哪种表样"}
     shared_properties["封面标题"] = {"type": "string", "minLength": 1, "maxLength": 100, "title": "封面标题",

@@ -1,4 +1,4 @@
-"""``jixiao new``: commented starter files, one for each of the four layouts, and the JSON Schema."""
+"""``jixiao new``: commented starter files, one for each of the five layouts, and the JSON Schema."""
 
 from __future__ import annotations
 

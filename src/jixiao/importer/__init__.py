@@ -42,6 +42,7 @@ def import_file(path: str | Path, into: Imported | None = None) -> Imported:
         data = to_input(form)
         result.forms.append(data)
         result.models.append(_validate(data, path, number, form.start, result.warnings))
+        result.warnings += [f"{path}：{note}" for note in form.notes]
     result.warnings += [f"{path}：{cell.where}：未能识别的内容「{_short(cell.text)}」，未导入"
                         for cell in found.unplaced]
     return result

@@ -153,8 +153,10 @@ def _pdf_page(page, number: int) -> list[Row]:
     for box in lone:
         placed.append((box[1], Row((Cell(_pdf_cell_text(page, box), f"第 {number} 页"),))))
     inside = [t.bbox for t in tables] + lone
+    # a word belongs to a table if its middle does: a space kept at a wrapped line's end
+    # (white-space: pre-wrap) may hang over the cell's right edge
     outside = [w for w in page.extract_words(keep_blank_chars=True, use_text_flow=True)
-               if not any(x0 <= w["x0"] and w["x1"] <= x1 and top <= w["top"] and w["bottom"] <= bottom
+               if not any(x0 <= (w["x0"] + w["x1"]) / 2 <= x1 and top <= (w["top"] + w["bottom"]) / 2 <= bottom
                           for x0, top, x1, bottom in inside)]
     for top, words in _lines(outside):
         text = "".join(w["text"] for w in words).strip()

@@ -1,31 +1,40 @@
-"""One font object per font in a joined PDF: the per-form subsets of a TrueType font merged into one.
+"""One font object per font in a joined PDF: the per-form subsets of a font merged into one.
 
 WeasyPrint subsets each font with HarfBuzz keeping the original glyph ids (``RETAIN_GIDS``), and the
-PDF font uses ``/CIDToGIDMap /Identity``: a CID is the glyph id of the original font in every form's
-PDF. So the subsets of one font can be merged glyph by glyph: the union of the glyph outlines
-(``glyf``/``loca``), advance widths (``hmtx``), PDF widths (``/W``) and text mapping (``/ToUnicode``),
-and every page's font resource pointed at the one merged font. Only the glyphs the forms use are
-kept, from the forms' own subsets (the original font file is not needed: a dask client may not have
-the workers' fonts).
+PDF font uses them as CIDs in every form's PDF. So:
 
-Subsets are merged only when they come from the same font file: the same PostScript name and the
-same ``head`` revision and dates (two machines of a dask cluster may have two versions of a font).
+- TrueType (``glyf``) subsets are merged glyph by glyph: the union of the glyph outlines
+  (``glyf``/``loca``) and advance widths (``hmtx``), taken from the forms' own subsets (the original
+  font file is not needed: a dask client may not have the workers' fonts).
+- CFF subsets (e.g. Noto CJK) cannot be merged that way (HarfBuzz keeps and renumbers only the font
+  dicts a subset uses), so the installed font of the same version, found through fontconfig, is
+  subset once with fontTools for every glyph the forms used (a few seconds per font and file).
 
-Fallback: a font that is not a TrueType Type0 font with Identity-H encoding (e.g. a CFF/OpenType font
-such as Noto CJK, or a font WeasyPrint gave a custom encoding because a character was missing) is
-kept as each form embedded it. The joined file is then correct but holds that font once per form.
+Either way the PDF widths (``/W``) and text mapping (``/ToUnicode``) are unioned and every page's font
+resource points at the one merged font. Subsets are merged only when they come from the same font
+file: the same PostScript name and the same ``head`` revision and dates (two machines of a dask
+cluster may have two versions of a font).
+
+Fallback: a font WeasyPrint gave a custom encoding (a character was missing), a bitmap font, or a CFF
+font whose file is not installed here in the same version is kept as each form embedded it. The
+joined file is then correct but holds that font once per form.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import shutil
 import struct
+import subprocess
 import sys
+import zlib
 from array import array
 from dataclasses import dataclass, field
 
 import pikepdf
+from fontTools import subset
+from fontTools.ttLib import TTFont, TTLibError
 from fontTools.ttLib.sfnt import SFNTReader, SFNTWriter
 
 _DROP_TABLES = {"hdmx", "vmtx", "vhea", "VORG", "LTSH", "VDMX", "kern", "DSIG", "glyf", "loca", "hmtx"}
@@ -49,6 +58,7 @@ class _Font:
     widths: dict[int, float] = field(default_factory=dict)
     unicode: dict[int, bytes] = field(default_factory=dict)
     maxp: list[int] = field(default_factory=list)
+    source: tuple[str, int] | None = None     # CFF: the installed font file and face it comes from
     bbox: list[float] = field(default_factory=list)
 
 
@@ -58,6 +68,7 @@ class FontMerger:
     def __init__(self, target: pikepdf.Pdf) -> None:
         self.target = target
         self.fonts: dict[str, _Font] = {}
+        self.originals: dict[str, tuple[str, int] | None] = {}
 
     def detach(self, page: pikepdf.Page) -> None:
         """Replace each mergeable font of a source page by a marker (so it is not copied) and keep its glyphs."""
@@ -69,12 +80,17 @@ class FontMerger:
             font = fonts[name]
             if _MARK in font:
                 continue  # resources shared by pages of one source: done already
-            name_key = _merge_key(font)
-            if name_key is None:
+            found = _merge_key(font)
+            if found is None:
                 continue
-            tables = _read_tables(font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes())
-            key = f"{name_key}|{_identity(tables)}"
-            self._take(key, font, tables)
+            name_key, kind = found
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            stream = descriptor[_FONT_FILE[kind]]
+            identity = _identity({"head": _head(stream)})
+            key = f"{name_key}|{identity}"
+            if kind == "cff" and self._original(key, descriptor, identity) is None:
+                continue  # no copy of that very font here to subset again: kept as the form embedded it
+            self._take(key, font, stream)
             fonts[name] = pikepdf.Dictionary({"/JixiaoFont": pikepdf.String(key)})
 
     def attach(self, page: pikepdf.Page) -> None:
@@ -93,7 +109,13 @@ class FontMerger:
         for merged in self.fonts.values():
             _build(self.target, merged)
 
-    def _take(self, key: str, font: pikepdf.Dictionary, tables: dict[str, bytes]) -> None:
+    def _original(self, key: str, descriptor: pikepdf.Dictionary, identity: str):
+        """The installed font file (path, index) a CFF subset comes from, or None (looked up once)."""
+        if key not in self.originals:
+            self.originals[key] = _find_original(str(descriptor.get("/FontFamily", "")), identity)
+        return self.originals[key]
+
+    def _take(self, key: str, font: pikepdf.Dictionary, stream: pikepdf.Stream) -> None:
         cid_font = font.DescendantFonts[0]
         descriptor = cid_font.FontDescriptor
         widths = _widths(cid_font.get("/W", pikepdf.Array()))
@@ -103,8 +125,12 @@ class FontMerger:
             copied = {k: _plain(v) for k, v in descriptor.items()
                       if k not in ("/FontFile2", "/CIDSet", "/FontFile3", "/FontFile")}
             merged = self.fonts[key] = _Font(placeholder, copied, str(font.BaseFont), {})
+        merged.source = self.originals.get(key)
         new = [gid for gid in widths if gid not in merged.seen]
-        if new or not merged.tables:
+        if merged.source is not None:
+            merged.seen.update(widths)  # a CFF font is subset again from its file at the end
+        elif new or not merged.tables:  # the font file is read only when it brings new glyphs
+            tables = _read_tables(stream.read_bytes())
             if not merged.tables:
                 merged.tables = {k: v for k, v in tables.items() if k not in _DROP_TABLES}
             _add_glyphs(merged, tables, [0, *new])
@@ -117,19 +143,73 @@ class FontMerger:
                                                  max(merged.bbox[2], box[2]), max(merged.bbox[3], box[3])]
 
 
-def _merge_key(font: pikepdf.Dictionary) -> str | None:
-    """The font's name without its subset tag when it can be merged, else None."""
+_FONT_FILE = {"ttf": "/FontFile2", "cff": "/FontFile3"}
+
+
+def _merge_key(font: pikepdf.Dictionary) -> tuple[str, str] | None:
+    """The font's name without its subset tag and its kind ("ttf", "cff") if it can be merged."""
     if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H":
         return None
     descendants = font.get("/DescendantFonts")
     if not descendants or len(descendants) != 1:
         return None
     cid_font = descendants[0]
-    if cid_font.get("/Subtype") != "/CIDFontType2" or cid_font.get("/CIDToGIDMap") != "/Identity":
+    descriptor = cid_font.get("/FontDescriptor", {})
+    name = str(font.BaseFont).split("+", 1)[-1]
+    if cid_font.get("/Subtype") == "/CIDFontType2" and cid_font.get("/CIDToGIDMap") == "/Identity" \
+            and "/FontFile2" in descriptor:
+        return name, "ttf"
+    if cid_font.get("/Subtype") == "/CIDFontType0" and "/FontFile3" in descriptor \
+            and descriptor.FontFile3.get("/Subtype") == "/OpenType":
+        return name, "cff"
+    return None
+
+
+def _find_original(family: str, identity: str) -> tuple[str, int] | None:
+    """The installed face of ``family`` whose ``head`` matches ``identity`` (fontconfig's list)."""
+    fc_list = shutil.which("fc-list")
+    if not family or fc_list is None:
         return None
-    if "/FontFile2" not in cid_font.get("/FontDescriptor", {}):
+    listed = subprocess.run([fc_list, family, "file", "index"], capture_output=True, text=True, check=False)
+    for line in sorted(set(listed.stdout.splitlines())):
+        path, _, index = line.partition(": :index=")
+        path = path.rstrip(":")
+        try:
+            with open(path, "rb") as stream:
+                head = SFNTReader(stream, fontNumber=int(index or 0))["head"]
+        except (OSError, ValueError, KeyError, TTLibError):
+            continue
+        if _identity({"head": head}) == identity:
+            return path, int(index or 0)
+    return None
+
+
+def _head(stream: pikepdf.Stream) -> bytes:
+    """The ``head`` table of an embedded font, inflating only as far as it (fonts are mostly
+    ``loca`` and ``hmtx`` after it: a form's font need not be unpacked to be recognised)."""
+    if stream.get("/Filter") != "/FlateDecode" or "/DecodeParms" in stream:
+        return _read_tables(stream.read_bytes()).get("head", b"")
+    raw, inflate, data = stream.read_raw_bytes(), zlib.decompressobj(), bytearray()
+    for start in range(0, len(raw), 8192):
+        data += inflate.decompress(raw[start:start + 8192])
+        found = _table_in(data, b"head")
+        if found is not None:
+            return found
+    return _table_in(data + inflate.flush(), b"head") or b""
+
+
+def _table_in(data: bytes | bytearray, tag: bytes) -> bytes | None:
+    """A table of the sfnt starting ``data`` if ``data`` reaches its end; b"" if there is none."""
+    if len(data) < 12:
         return None
-    return str(font.BaseFont).split("+", 1)[-1]
+    count = struct.unpack_from(">H", data, 4)[0]
+    if len(data) < 12 + 16 * count:
+        return None
+    for i in range(count):
+        entry_tag, _, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        if entry_tag == tag:
+            return bytes(data[offset:offset + length]) if len(data) >= offset + length else None
+    return b""
 
 
 def _identity(tables: dict[str, bytes]) -> str:
@@ -236,21 +316,27 @@ def _to_unicode(cmap: bytes) -> dict[int, bytes]:
 
 
 def _build(pdf: pikepdf.Pdf, merged: _Font) -> None:
-    font_file = _font_file(merged)
-    stream = pikepdf.Stream(pdf, font_file)
-    stream["/Length1"] = len(font_file)
     descriptor = pikepdf.Dictionary(merged.descriptor)
     descriptor["/FontBBox"] = pikepdf.Array(merged.bbox)
-    descriptor["/FontFile2"] = pdf.make_indirect(stream)
     cid_font = pikepdf.Dictionary({
-        "/Type": pikepdf.Name.Font, "/Subtype": pikepdf.Name.CIDFontType2,
-        "/BaseFont": pikepdf.Name(merged.base_font),
+        "/Type": pikepdf.Name.Font, "/BaseFont": pikepdf.Name(merged.base_font),
         "/CIDSystemInfo": pikepdf.Dictionary({"/Registry": pikepdf.String("Adobe"),
                                               "/Ordering": pikepdf.String("Identity"), "/Supplement": 0}),
-        "/CIDToGIDMap": pikepdf.Name.Identity,
         "/W": _w_array(merged.widths),
-        "/FontDescriptor": pdf.make_indirect(descriptor),
     })
+    if merged.source is None:
+        font_file = _font_file(merged)
+        stream = pikepdf.Stream(pdf, font_file)
+        stream["/Length1"] = len(font_file)
+        descriptor["/FontFile2"] = pdf.make_indirect(stream)
+        cid_font["/Subtype"] = pikepdf.Name.CIDFontType2
+        cid_font["/CIDToGIDMap"] = pikepdf.Name.Identity
+    else:
+        stream = pikepdf.Stream(pdf, _cff_file(merged))
+        stream["/Subtype"] = pikepdf.Name.OpenType
+        descriptor["/FontFile3"] = pdf.make_indirect(stream)
+        cid_font["/Subtype"] = pikepdf.Name.CIDFontType0
+    cid_font["/FontDescriptor"] = pdf.make_indirect(descriptor)
     placeholder = merged.placeholder
     placeholder["/Type"] = pikepdf.Name.Font
     placeholder["/Subtype"] = pikepdf.Name.Type0
@@ -284,6 +370,21 @@ def _cmap(unicode: dict[int, bytes]) -> bytes:
         lines.append(b"endbfchar")
     lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
     return b"\n".join(lines)
+
+
+def _cff_file(merged: _Font) -> bytes:
+    """The installed CFF font subset for every glyph the forms used, glyph ids kept (as WeasyPrint)."""
+    path, index = merged.source
+    font = TTFont(path, fontNumber=index, lazy=True)
+    options = subset.Options(retain_gids=True, desubroutinize=True, notdef_outline=True, hinting=False,
+                             ignore_missing_glyphs=True, name_IDs=["*"])
+    options.drop_tables += ["GSUB", "GPOS", "SVG ", "BASE", "JSTF", "DSIG"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(gids=sorted(merged.widths.keys() | {0}))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 def _font_file(merged: _Font) -> bytes:
