@@ -18,8 +18,9 @@ from jixiao.render import render
 from jixiao.serve import app as app_module
 from jixiao.serve import served
 from jixiao.serve.app import create_app
+from jixiao.starter import starter_files
 
-from .conftest import PROJECT, SAMPLES
+from .conftest import PROJECT, SAMPLE_FILES, SAMPLES
 from .readback import docx_text, pdf_text, squash
 
 TOKEN = "test-token"
@@ -62,7 +63,7 @@ def test_files_lists_inputs_with_forms_and_findings(client, folder):
     (folder / ".hidden.yaml").write_text(PROJECT, encoding="utf-8")
     (folder / "notes.txt").write_text("x", encoding="utf-8")
     files = {row["name"]: row for row in client.get("/api/files").json()["files"]}
-    assert set(files) == {DONG, WANG, HOUJIE_JSON, "houjie-party-office-2026-department-approval.yaml", "project.yaml"}
+    assert set(files) == {p.name for p in SAMPLE_FILES} | {"project.yaml"}   # not the schema, hidden or .txt
     assert len(files[DONG]["forms"]) == 22 and files[DONG]["forms"][0]["layout"] == "项目绩效目标表"
     assert [f["name"] for f in files[WANG]["forms"]] == ["工会活动", "购买社工服务费"]
     assert [f["line"] for f in files[WANG]["forms"]] == [18, 48]   # where each form starts, for the page's list
@@ -183,13 +184,13 @@ def test_a_foreign_host_is_refused_dns_rebinding(folder):
 
 def test_new_file_from_each_starter_never_overwrites(client, folder):
     starters = client.get("/api/starters").json()["starters"]
-    assert len(starters) == 4 and "项目绩效目标表" in starters
+    assert starters == [p.stem for p in starter_files()] and "项目绩效目标表" in starters
     for starter in starters:
         created = client.post("/api/new", json={"starter": starter, "name": "新表"}, headers=HEADERS)
         assert created.status_code == 201
         assert load(folder / created.json()["name"]).ok
     names = sorted(p.name for p in folder.glob("新表*.yaml"))
-    assert names == ["新表-2.yaml", "新表-3.yaml", "新表-4.yaml", "新表.yaml"]
+    assert names == sorted(["新表.yaml"] + [f"新表-{n}.yaml" for n in range(2, len(starters) + 1)])
     escaped = client.post("/api/new", json={"starter": starters[0], "name": "../../逃出"}, headers=HEADERS)
     assert escaped.status_code == 201 and (folder / escaped.json()["name"]).is_file()
     assert client.post("/api/new", json={"starter": "没有"}, headers=HEADERS).status_code == 400
