@@ -209,6 +209,26 @@ def new(out_dir: Path, force: bool) -> None:
             terminal.print_line(console, "", "", f"已写入 {path}")
 
 
+@main.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="端口")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听的地址；默认只有本机能打开（0.0.0.0 让局域网中的电脑也能打开并修改文件）")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器")
+def serve(path: Path, port: int, host: str, no_browser: bool) -> None:
+    """在浏览器中编辑、检查、预览、导入和下载：PATH 为文件夹或其中的一个输入文件（默认当前文件夹）。
+
+    A local web page over one folder: edit with a live preview of the printed form, see the review
+    findings at their lines, download DOCX/XLSX/PDF, import last year's forms.
+    """
+    from . import serve as web  # the web server is only loaded for this command
+
+    console = Console(stderr=True)
+    with _guard(console, False):
+        web.run(path, host, port, open_browser=not no_browser,
+                announce=lambda text: console.print(text, highlight=False, soft_wrap=True))
+
+
 def run_render(paths: list[Path], formats: list[str], out_dir: Path, templates: Path | None,
                console: Console | None = None, force: bool = False, jobs: int | None = None,
                executor: Executor | None = None, cache: bool = True) -> BatchResult:

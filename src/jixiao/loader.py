@@ -89,7 +89,14 @@ class FormFile:
 def load(path: str | Path) -> FormFile:
     """Read and validate every form of one file. Raises :class:`InputError` if the file is unusable."""
     path = Path(path)
-    root = parse(path, _read_text(path))
+    return load_text(_read_text(path), path)
+
+
+def load_text(text: str, path: str | Path) -> FormFile:
+    """Read and validate forms from text not (yet) saved, such as an editor's; ``path`` names it in
+    messages and its suffix picks YAML or JSON. Raises :class:`InputError` like :func:`load`."""
+    path = Path(path)
+    root = parse(path, text)
     shared, items, item_base = _split(path, root)
     result = FormFile(path=path, count=len(items), cover_title=_cover_title(path, root, shared))
     for i, item in enumerate(items, start=1):
