@@ -127,7 +127,7 @@ def test_combined_pdf_has_a_bookmark_per_form_and_page_numbers(rendered):
     reader = pypdf.PdfReader(rendered / "dongkeng-party-office-2024-project-targets.pdf")
     titles = [item.title for item in reader.outline]
     names = [f.display_name for f in sample_forms(SAMPLES / "dongkeng-party-office-2024-project-targets.yaml")]
-    assert titles[:2] == ["dongkeng-party-office-2024-project-targets", "目录"]  # cover (file name), contents
+    assert titles[:2] == ["2024年项目绩效目标表", "目录"]  # cover (公共.封面标题), contents
     assert titles[2:] == names
     pages = [reader.get_destination_page_number(item) for item in reader.outline]
     assert pages == sorted(set(pages)), "each form starts on a page of its own"
