@@ -62,6 +62,13 @@ class _Font:
     bbox: list[float] = field(default_factory=list)
 
 
+def _page_fonts(page: pikepdf.Page):
+    """The /Font resources of a page (an empty dictionary when it has none)."""
+    resources = page.obj.get("/Resources")
+    fonts = resources.get("/Font") if resources is not None else None
+    return fonts if fonts is not None else pikepdf.Dictionary()
+
+
 class FontMerger:
     """Takes the fonts of each source page before it is copied, builds the merged fonts at the end."""
 
@@ -72,10 +79,7 @@ class FontMerger:
 
     def detach(self, page: pikepdf.Page) -> None:
         """Replace each mergeable font of a source page by a marker (so it is not copied) and keep its glyphs."""
-        resources = page.obj.get("/Resources")
-        fonts = resources.get("/Font") if resources is not None else None
-        if fonts is None:
-            return
+        fonts = _page_fonts(page)
         for name in list(fonts.keys()):
             font = fonts[name]
             if _MARK in font:
@@ -95,10 +99,7 @@ class FontMerger:
 
     def attach(self, page: pikepdf.Page) -> None:
         """Point the markers of a copied page at the merged fonts of the joined file."""
-        resources = page.obj.get("/Resources")
-        fonts = resources.get("/Font") if resources is not None else None
-        if fonts is None:
-            return
+        fonts = _page_fonts(page)
         for name in list(fonts.keys()):
             font = fonts[name]
             if _MARK in font:

@@ -9,15 +9,12 @@ own subset of the same fonts, and the joined file gets one font object per font.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
 
-from ..errors import OutputError
-from ..output import _file_mode
+from ..output import atomic_file
 from .fontmerge import FontMerger
 
 
@@ -88,19 +85,8 @@ class Joiner:
             self.pdf.docinfo["/Title"] = pikepdf.String(title)
             self.pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            os.close(handle)
-            try:
-                self.pdf.save(temporary, compress_streams=True,
-                              object_stream_mode=pikepdf.ObjectStreamMode.generate)
-                os.chmod(temporary, _file_mode())
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError as error:
-            raise OutputError.at(f"无法写入文件：{error.strerror or error}", path) from None
+            with atomic_file(path) as temporary:
+                self.pdf.save(temporary, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         finally:
             self.pdf.close()
 
