@@ -97,7 +97,7 @@ def write(forms: list[FormGrid], front: Front | None = None, pages: list[int] | 
     total = "SECTIONPAGES" if len(forms) > 1 else "NUMPAGES"
     counts = [max(1, n) for n in (pages or [])] + [1] * (len(forms) - len(pages or []))
     sections = document.sections
-    for count, section in zip(counts, sections[len(sections) - len(forms):], strict=True):
+    for count, section in zip(counts[:len(forms)], sections[len(sections) - len(forms):], strict=True):
         footer = section.footer
         footer.is_linked_to_previous = False   # a footer part of the section's own
         _replace_children(footer.part.element, _footer_xml(total, count))
