@@ -98,6 +98,18 @@ def test_docx_writes_merged_text_once(tmp_path):
     assert texts.count("绩效指标") == 1 and texts.count("产出指标") == 1
 
 
+def test_docx_carries_only_the_parts_and_styles_it_uses():
+    data = render(sample_forms(WANGNIUDUN), "docx")
+    names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    assert names == {"[Content_Types].xml", "_rels/.rels", "docProps/core.xml", "docProps/app.xml",
+                     "word/document.xml", "word/_rels/document.xml.rels", "word/styles.xml",
+                     "word/settings.xml", "word/footer1.xml", "word/footer2.xml"}
+    document = Document(io.BytesIO(data))
+    assert {s.name for s in document.styles} == {"Normal", "Default Paragraph Font", "Normal Table"}
+    assert document.core_properties.author == "jixiao"
+    assert document.sections[1].footer.part is not document.sections[0].footer.part
+
+
 def test_xlsx_borders_wrap_heights_and_print_setup():
     form = sample_forms(WANGNIUDUN)[0]
     data = render(form, "xlsx")

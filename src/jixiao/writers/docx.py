@@ -1,10 +1,22 @@
-"""DOCX writer: form grids in, the bytes of a Word document out, written as WordprocessingML parts.
+"""DOCX writer: form grids in, the bytes of a Word document out, assembled by python-docx.
 
-The package is the few parts Word, WPS and LibreOffice need (document, styles, settings, footer,
-properties), written with :mod:`zipfile`: loading python-docx's default template for every form cost
-more than drawing the form. Tables have real merges (``gridSpan``/``vMerge``) with the text once, fixed
-column widths (``gridCol`` and ``tcW``), borders on the whole table, rows that do not split across
-pages. Fonts set the East Asian slot (``w:eastAsia``) so Word and WPS use 宋体 and 黑体. A4 portrait.
+python-docx assembles the package (content types, relationships, parts, the footer parts and their
+references in each section); the body is WordprocessingML built here as text and parsed once with
+:func:`docx.oxml.parse_xml`, which is faster than adding paragraphs and cells one by one through
+python-docx's objects and keeps the few attributes python-docx has no API for (East Asian fonts,
+``gridSpan``/``vMerge``, bookmarks, links to them, fields).
+
+python-docx's default template is not opened for each document: its styles and the styles-with-effects
+copy are 430 KB each and parsing them cost more than drawing the form, and LibreOffice took about twice
+as long to open such a file. Once per process :func:`_base` opens that default template, replaces the
+styles and settings with the few this writer uses (below), drops the parts it does not use (theme,
+numbering, font table, web settings, styles with effects, custom XML, thumbnail) and keeps the result's
+bytes; each document opens those bytes (a few KB). It is built rather than shipped as a ``base.docx``
+so that nothing binary has to be kept in step with the styles written here.
+
+Tables have real merges (``gridSpan``/``vMerge``) with the text once, fixed column widths (``gridCol``
+and ``tcW``), borders on the whole table, rows that do not split across pages. Fonts set the East Asian
+slot (``w:eastAsia``) so Word and WPS use 宋体 and 黑体. A4 portrait.
 
 Each form is a section of its own that restarts page numbering, and its footer (a part per form)
 reads "第 x 页，共 y 页" of that form (``PAGE`` and ``SECTIONPAGES``; ``NUMPAGES`` in a one-form
@@ -18,12 +30,18 @@ on opening, Word on printing or F9).
 
 from __future__ import annotations
 
+import functools
 import io
-import zipfile
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+import docx
 import lxml.html
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import parse_xml
 
 from ..grid import Cell, FormGrid, Table
 
@@ -36,7 +54,8 @@ FORM_BOOKMARK = "_jxForm{}"
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_XML = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+_NS = f'xmlns:w="{_W}" xmlns:r="{_R}"'
+_XML_DECLARATION = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 
 
 @dataclass(frozen=True)
@@ -72,20 +91,18 @@ def write(forms: list[FormGrid], front: Front | None = None, pages: list[int] | 
     for index, form in enumerate(forms):
         body += _form_xml(form, index, width, last=index == len(forms) - 1)
     if not forms:
-        body.append(f"<w:p/>{_sect_pr(None)}")
-    document = (f'{_XML}<w:document xmlns:w="{_W}" xmlns:r="{_R}"><w:body>{"".join(body)}</w:body>'
-                "</w:document>")
+        body.append(f"<w:p/>{_sect_pr(restart=False)}")
+    document = docx.Document(io.BytesIO(_base()))
+    document.element.body.extend(parse_xml(f'<w:body {_NS}>{"".join(body)}</w:body>'))
     total = "SECTIONPAGES" if len(forms) > 1 else "NUMPAGES"
     counts = [max(1, n) for n in (pages or [])] + [1] * (len(forms) - len(pages or []))
-    footers = [(f"word/footer{i + 1}.xml", _footer_xml(total, counts[i])) for i in range(len(forms))]
+    sections = document.sections
+    for count, section in zip(counts[:len(forms)], sections[len(sections) - len(forms):], strict=True):
+        footer = section.footer
+        footer.is_linked_to_previous = False   # a footer part of the section's own
+        _replace_children(footer.part.element, _footer_xml(total, count))
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, text in (("[Content_Types].xml", _content_types(len(forms))), ("_rels/.rels", _ROOT_RELS),
-                           ("word/_rels/document.xml.rels", _document_rels(len(forms))),
-                           ("word/document.xml", document), ("word/styles.xml", _STYLES),
-                           ("word/settings.xml", _SETTINGS), *footers, ("docProps/core.xml", _CORE),
-                           ("docProps/app.xml", _APP)):
-            package.writestr(name, text)
+    document.save(buffer)
     return buffer.getvalue()
 
 
@@ -101,10 +118,10 @@ def _form_xml(form: FormGrid, index: int, width: int, last: bool) -> list[str]:
                      f"{_run(line.text, BODY_FONT, LINE_PT)}</w:p>")
     parts.append(_table_xml(form.table, width))
     # Word wants a paragraph after a table; keep it tiny. It ends the form's section.
-    section = "" if last else _sect_pr(index + 1)
+    section = "" if last else _sect_pr(restart=True)
     parts.append(f'<w:p><w:pPr><w:spacing w:after="0" w:line="20" w:lineRule="exact"/>{section}</w:pPr></w:p>')
     if last:
-        parts.append(_sect_pr(index + 1))
+        parts.append(_sect_pr(restart=True))
     return parts
 
 
@@ -125,7 +142,7 @@ def _front_xml(front: Front, width: int) -> list[str]:
             f'<w:spacing w:after="60"/><w:ind w:left="480" w:hanging="480"/></w:pPr>'
             f'<w:hyperlink w:anchor="{mark}" w:history="1">{_run(f"{number}　{name}", BODY_FONT, LINE_PT)}'
             f'<w:r><w:tab/></w:r>{_run(page, BODY_FONT, LINE_PT)}</w:hyperlink></w:p>')
-    parts.append(f"<w:p><w:pPr>{_sect_pr(None)}</w:pPr></w:p>")
+    parts.append(f"<w:p><w:pPr>{_sect_pr(restart=False)}</w:pPr></w:p>")
     return parts
 
 
@@ -139,12 +156,11 @@ def _r_pr(east_asian: str, size: float) -> str:
             f'w:hint="eastAsia"/><w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/></w:rPr>')
 
 
-def _sect_pr(footer: int | None) -> str:
-    """A section: A4 portrait; a form's section has its page-number footer and restarts at 1."""
+def _sect_pr(restart: bool) -> str:
+    """A section: A4 portrait; a form's section restarts page numbering at 1 (its footer comes later)."""
     m = {side: round(mm * TWIPS_PER_MM) for side, mm in MARGINS_MM.items()}
-    reference = f'<w:footerReference w:type="default" r:id="rIdFooter{footer}"/>' if footer else ""
-    restart = '<w:pgNumType w:start="1"/>' if footer else ""
-    return (f'<w:sectPr>{reference}<w:type w:val="nextPage"/>'
+    restart = '<w:pgNumType w:start="1"/>' if restart else ""
+    return (f'<w:sectPr><w:type w:val="nextPage"/>'
             f'<w:pgSz w:w="{round(PAGE_WIDTH_MM * TWIPS_PER_MM)}" w:h="{round(PAGE_HEIGHT_MM * TWIPS_PER_MM)}"/>'
             f'<w:pgMar w:top="{m["top"]}" w:right="{m["right"]}" w:bottom="{m["bottom"]}" w:left="{m["left"]}" '
             f'w:header="851" w:footer="567" w:gutter="0"/>{restart}<w:cols w:space="425"/></w:sectPr>')
@@ -153,7 +169,7 @@ def _sect_pr(footer: int | None) -> str:
 def _footer_xml(total_field: str, total: int) -> str:
     parts = [_run("第 ", BODY_FONT, 9), _simple_field("PAGE"), _run(" 页，共 ", BODY_FONT, 9),
              _simple_field(total_field, str(total)), _run(" 页", BODY_FONT, 9)]
-    return (f'{_XML}<w:ftr xmlns:w="{_W}" xmlns:r="{_R}"><w:p><w:pPr><w:jc w:val="center"/></w:pPr>'
+    return (f'<w:ftr {_NS}><w:p><w:pPr><w:jc w:val="center"/></w:pPr>'
             f'{"".join(parts)}</w:p></w:ftr>')
 
 
@@ -209,49 +225,42 @@ def _paragraph_xml(text: str, align: str) -> str:
     return f'<w:p><w:pPr><w:jc w:val="{align}"/></w:pPr>{run}</w:p>'
 
 
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_FOOTER_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
+@functools.cache
+def _base() -> bytes:
+    """The package every document starts from: python-docx's default template made small (see above)."""
+    document = docx.Document()
+    _replace_children(document.styles.element, _STYLES)
+    _replace_children(document.settings.element, _SETTINGS)
+    body = document.element.body
+    for child in list(body):
+        body.remove(child)
+    for rId, rel in list(document.part.rels.items()):
+        if rel.reltype not in (RT.STYLES, RT.SETTINGS):
+            document.part.drop_rel(rId)
+    package = document.part.package
+    for rId, rel in list(package.rels.items()):
+        if rel.reltype not in (RT.OFFICE_DOCUMENT, RT.CORE_PROPERTIES):
+            del package.rels[rId]   # the package has no drop_rel; its rels are a dict
+    _replace_children(package.part_related_by(RT.CORE_PROPERTIES).element, _CORE)
+    app = Part(PackURI("/docProps/app.xml"), CT.OFC_EXTENDED_PROPERTIES, _APP.encode(), package)
+    package.relate_to(app, RT.EXTENDED_PROPERTIES)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
-def _content_types(footers: int) -> str:
-    overrides = "".join(f'<Override PartName="/word/footer{i}.xml" ContentType="{_FOOTER_TYPE}"/>'
-                        for i in range(1, footers + 1))
-    return (
-        f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/word/document.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
-        '<Override PartName="/word/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
-        '<Override PartName="/word/settings.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
-        f'{overrides}'
-        '<Override PartName="/docProps/core.xml" '
-        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-        '<Override PartName="/docProps/app.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>')
+def _replace_children(element, xml: str) -> None:
+    """Give ``element`` the children of the root of ``xml`` instead of its own."""
+    for child in list(element):
+        element.remove(child)
+    element.extend(parse_xml(xml))
 
 
-def _document_rels(footers: int) -> str:
-    links = "".join(f'<Relationship Id="rIdFooter{i}" Type="{_REL}/footer" Target="footer{i}.xml"/>'
-                    for i in range(1, footers + 1))
-    return (f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rIdStyles" Type="{_REL}/styles" Target="styles.xml"/>'
-            f'<Relationship Id="rIdSettings" Type="{_REL}/settings" Target="settings.xml"/>{links}</Relationships>')
-
-
-_ROOT_RELS = (
-    f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="word/document.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
-    'core-properties" Target="docProps/core.xml"/>'
-    f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/></Relationships>')
 _FONTS = (f'<w:rFonts w:ascii="{LATIN_FONT}" w:hAnsi="{LATIN_FONT}" w:eastAsia="{BODY_FONT}" '
           f'w:cs="{LATIN_FONT}" w:hint="eastAsia"/>')
 _BODY_SIZE = f'<w:sz w:val="{round(BODY_PT * 2)}"/><w:szCs w:val="{round(BODY_PT * 2)}"/>'
 _STYLES = (
-    f'{_XML}<w:styles xmlns:w="{_W}"><w:docDefaults><w:rPrDefault><w:rPr>{_FONTS}{_BODY_SIZE}'
+    f'<w:styles xmlns:w="{_W}"><w:docDefaults><w:rPrDefault><w:rPr>{_FONTS}{_BODY_SIZE}'
     '<w:lang w:val="en-US" w:eastAsia="zh-CN"/></w:rPr></w:rPrDefault>'
     '<w:pPrDefault><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr></w:pPrDefault>'
     '</w:docDefaults>'
@@ -264,12 +273,13 @@ _STYLES = (
     '<w:left w:w="108" w:type="dxa"/><w:bottom w:w="0" w:type="dxa"/><w:right w:w="108" w:type="dxa"/>'
     '</w:tblCellMar></w:tblPr></w:style></w:styles>')
 _SETTINGS = (
-    f'{_XML}<w:settings xmlns:w="{_W}"><w:defaultTabStop w:val="420"/>'
+    f'<w:settings xmlns:w="{_W}"><w:defaultTabStop w:val="420"/>'
     '<w:characterSpacingControl w:val="compressPunctuation"/><w:compat><w:useFELayout/>'
     '<w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/>'
     '</w:compat></w:settings>')
 _CORE = (
-    f'{_XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    f'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
     'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>jixiao</dc:creator></cp:coreProperties>')
-_APP = (f'{_XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+_APP = (f"{_XML_DECLARATION}<Properties "
+        'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
         "<Application>jixiao</Application></Properties>")
