@@ -278,7 +278,7 @@ _SETTINGS = (
     '<w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/>'
     '</w:compat></w:settings>')
 _CORE = (
-    f'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+    '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
     'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>jixiao</dc:creator></cp:coreProperties>')
 _APP = (f"{_XML_DECLARATION}<Properties "
         'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
