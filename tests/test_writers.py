@@ -131,6 +131,16 @@ def test_xlsx_borders_wrap_heights_and_print_setup():
     assert sheet.row_dimensions[10].height >= lines_needed * 13
 
 
+def test_xlsx_fonts_footer_gridlines_and_quote_prefix(tmp_path):
+    sheet = openpyxl.load_workbook(io.BytesIO(render(form_with_name(tmp_path, "=1+1"), "xlsx"))).active
+    title, name = sheet["A1"], sheet["C2"]
+    assert (title.font.name, title.font.sz, title.font.charset) == ("黑体", 18, 134)
+    assert (name.font.name, name.font.sz, name.font.charset) == ("宋体", 10.5, 134)
+    assert name.quotePrefix and not sheet["A2"].quotePrefix
+    assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
+    assert sheet.sheet_view.showGridLines is False
+
+
 def test_sheet_names_are_valid_and_unique():
     used: set[str] = set()
     names = [sheet_name(n, used) for n in ("a/b:c*?[x]", "甲" * 40, "甲" * 40, "Sheet", "sheet")]

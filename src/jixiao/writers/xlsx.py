@@ -5,11 +5,17 @@ grid's merged ranges, thin borders on every cell of every range (Excel draws a m
 from its cells), wrapped text, and row heights computed from the text, because Excel never grows the
 height of a row that holds merged cells. A4 portrait, fitted to the page width. Every value is written
 as text (an inline string; a cell typed ``=SUM(A1)`` shows those characters, never a formula, and is
-marked ``quotePrefix`` so Excel keeps it text when it is edited).
+marked ``quotePrefix`` so Excel keeps it text when it is edited). A combined workbook opens with an
+index sheet 目录 whose lines link to the forms' sheets.
 
-The package is written as SpreadsheetML parts with :mod:`zipfile` (as the DOCX writer): openpyxl spent
-most of its time hashing style objects and re-formatting merged ranges, 14 s for a workbook of 1,000
-forms. A combined workbook opens with an index sheet 目录 whose lines link to the forms' sheets.
+openpyxl writes the package, in its write-only mode: each sheet streams its rows to a temporary file
+as they are appended and is closed before the next one starts, so a workbook of 1,000 forms never
+holds every cell object at once. Widths, row heights, merged ranges, views and page setup are set on
+the sheet before its first row (write-only sheets write their head when the first row comes), and the
+cell formats are named styles registered once per workbook and then referred to by name, which keeps
+openpyxl's style hashing off the per-cell path (its normal mode, hashing every cell's style and
+re-formatting merged ranges, took 14 s for 1,000 forms). The index's links are write-only cells'
+hyperlinks to a location inside the workbook.
 """
 
 from __future__ import annotations
@@ -18,9 +24,15 @@ import io
 import math
 import re
 import unicodedata
-import zipfile
-from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from ..grid import FormGrid, Table
 
@@ -30,105 +42,54 @@ BODY_PT, TITLE_PT, LINE_PT = 10.5, 18, 12
 TOTAL_WIDTH_CHARS = 92
 LINE_HEIGHT_PT, PADDING_PT, MIN_ROW_PT = 14.0, 5.0, 20.0
 INDEX_SHEET = "目录"
+A4 = 9  # paperSize code
 _FORMULA_START = ("=", "+", "-", "@")
 _SHEET_NAME_BAD = str.maketrans({c: "_" for c in "[]:*?/\\"})
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_XML = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 
-# fonts: 0 the workbook's default (its digit width sets the column unit), then ours
-_FONTS = ('<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>',
-          f'<font><sz val="{BODY_PT}"/><name val="{BODY_FONT}"/><charset val="134"/></font>',
-          f'<font><sz val="{TITLE_PT}"/><name val="{TITLE_FONT}"/><charset val="134"/></font>',
-          f'<font><sz val="{LINE_PT}"/><name val="{BODY_FONT}"/><charset val="134"/></font>',
-          f'<font><sz val="{BODY_PT}"/><name val="{TITLE_FONT}"/><charset val="134"/></font>',
-          f'<font><u/><sz val="{BODY_PT}"/><color rgb="FF0563C1"/><name val="{BODY_FONT}"/>'
-          '<charset val="134"/></font>')
-BODY, TITLE, LINE, HEAD, LINK = 1, 2, 3, 4, 5
+# The fonts by role (charset 134: GB2312, so Excel picks the CJK face), and their style-name part.
+BODY, TITLE, LINE, HEAD, LINK = "正文", "标题", "说明", "表头", "链接"
+_FONTS = {BODY: Font(name=BODY_FONT, size=BODY_PT, charset=134),
+          TITLE: Font(name=TITLE_FONT, size=TITLE_PT, charset=134),
+          LINE: Font(name=BODY_FONT, size=LINE_PT, charset=134),
+          HEAD: Font(name=TITLE_FONT, size=BODY_PT, charset=134),
+          LINK: Font(name=BODY_FONT, size=BODY_PT, charset=134, underline="single", color="FF0563C1")}
+_THIN = Side(style="thin", color="FF000000")
+_HORIZONTAL = {"left": "左", "center": "中", "right": "右"}
 
 
-@dataclass
 class _Styles:
-    """The cell formats used, each once: (font, border, horizontal, wrap, quote) → index in cellXfs."""
+    """The workbook's cell formats as named styles, each registered on first use."""
 
-    formats: dict[tuple, int] = field(default_factory=lambda: {(0, False, None, False, False): 0})
+    def __init__(self, book: Workbook):
+        self.book = book
+        self.names: dict[tuple, str] = {}
 
-    def get(self, font: int, border: bool, horizontal: str | None = None, wrap: bool = False,
-            quote: bool = False) -> int:
-        key = (font, border, horizontal, wrap, quote)
-        return self.formats.setdefault(key, len(self.formats))
-
-    def xml(self) -> str:
-        xfs = []
-        for font, border, horizontal, wrap, quote in self.formats:
-            attrs = f'numFmtId="0" fontId="{font}" fillId="0" borderId="{int(border)}" xfId="0"'
-            attrs += ' applyFont="1"' if font else ""
-            attrs += ' applyBorder="1"' if border else ""
-            attrs += ' quotePrefix="1"' if quote else ""
-            align = ""
+    def name(self, font: str, border: bool, horizontal: str | None = None, wrap: bool = False) -> str:
+        """The name of the style with this font, border, alignment and wrapping (registered once)."""
+        key = (font, border, horizontal, wrap)
+        if key not in self.names:
+            parts = [font, "框线" if border else "", _HORIZONTAL.get(horizontal or "", ""), "换行" if wrap else ""]
+            style = NamedStyle(name="·".join(p for p in parts if p), font=_FONTS[font])
+            if border:
+                style.border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
             if horizontal or wrap:
-                attrs += ' applyAlignment="1"'
-                wrap_attr = ' wrapText="1"' if wrap else ""
-                horizontal_attr = f" horizontal={quoteattr(horizontal)}" if horizontal else ""
-                align = f'<alignment{horizontal_attr} vertical="center"{wrap_attr}/>'
-            xfs.append(f"<xf {attrs}>{align}</xf>" if align else f"<xf {attrs}/>")
-        side = 'style="thin"><color rgb="FF000000"/>'
-        thin = "".join(f"<{s} {side}</{s}>" for s in ("left", "right", "top", "bottom"))
-        return (f'{_XML}<styleSheet xmlns="{_MAIN}"><fonts count="{len(_FONTS)}">{"".join(_FONTS)}</fonts>'
-                '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-                '<fill><patternFill patternType="gray125"/></fill></fills>'
-                f'<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
-                f"<border>{thin}<diagonal/></border></borders>"
-                '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-                f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-                '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-                "</styleSheet>")
+                style.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=wrap or None)
+            self.book.add_named_style(style)
+            self.names[key] = style.name
+        return self.names[key]
 
 
-@dataclass
-class _Sheet:
-    """One worksheet being written: cells by row, merges, row heights, column widths, links."""
-
-    widths: list[float]
-    cells: dict[int, dict[int, str]] = field(default_factory=dict)   # row → col → <c> xml
-    heights: dict[int, float] = field(default_factory=dict)
-    merges: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-
-    def put(self, row: int, col: int, style: int, text: str = "") -> None:
-        """A cell (1-based) with a style and, unless empty, its text as an inline string."""
-        ref = _ref(row, col)
-        if text:
-            value = escape(_NOT_XML.sub("", text))
-            xml = f'<c r="{ref}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
-        else:
-            xml = f'<c r="{ref}" s="{style}"/>'
-        self.cells.setdefault(row, {})[col] = xml
-
-    def merge(self, top: int, left: int, bottom: int, right: int) -> None:
-        self.merges.append(f'<mergeCell ref="{_ref(top, left)}:{_ref(bottom, right)}"/>')
-
-    def xml(self, selected: bool) -> str:
-        cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-                       for i, w in enumerate(self.widths, start=1))
-        rows = []
-        for r in sorted(self.cells):
-            height = f' ht="{self.heights[r]}" customHeight="1"' if r in self.heights else ""
-            rows.append(f'<row r="{r}"{height}>{"".join(self.cells[r][c] for c in sorted(self.cells[r]))}</row>')
-        last = _ref(max(self.cells, default=1), len(self.widths) or 1)
-        merges = f'<mergeCells count="{len(self.merges)}">{"".join(self.merges)}</mergeCells>' if self.merges else ""
-        links = f"<hyperlinks>{''.join(self.links)}</hyperlinks>" if self.links else ""
-        tab = ' tabSelected="1"' if selected else ""
-        return (f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-                f'<dimension ref="A1:{last}"/><sheetViews><sheetView showGridLines="0"{tab} workbookViewId="0"/>'
-                "</sheetViews>"
-                f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>{"".join(rows)}</sheetData>'
-                f'{merges}{links}<printOptions horizontalCentered="1"/>'
-                '<pageMargins left="0.6" right="0.6" top="0.7" bottom="0.8" header="0.3" footer="0.3"/>'
-                '<pageSetup paperSize="9" orientation="portrait" fitToWidth="1" fitToHeight="0"/>'
-                "<headerFooter><oddFooter>&amp;C&amp;9第 &amp;P 页，共 &amp;N 页</oddFooter></headerFooter>"
-                "</worksheet>")
+def _cell(sheet, style: str, text: str = "") -> WriteOnlyCell:
+    """A cell with a named style and, unless empty, its text: always text, never a formula."""
+    cell = WriteOnlyCell(sheet)
+    cell.style = style
+    if text:
+        cell.value = _NOT_XML.sub("", text)
+        cell.data_type = "s"  # openpyxl reads "=..." as a formula and "#N/A" as an error
+        if text.startswith(_FORMULA_START):
+            cell.quotePrefix = True
+    return cell
 
 
 def write(forms: list[FormGrid], names: list[str] | None = None, index: str | None = None) -> bytes:
@@ -137,17 +98,20 @@ def write(forms: list[FormGrid], names: list[str] | None = None, index: str | No
     With ``index`` (the document's title) the workbook opens with a sheet 目录 listing the forms, each
     a link to its sheet.
     """
-    styles, used = _Styles(), set()
+    used: set[str] = set()
     index_name = sheet_name(INDEX_SHEET, used) if index is not None else None
-    titles, sheets = [], []
-    for number, form in enumerate(forms):
-        wanted = names[number] if names and number < len(names) else form.title
-        titles.append((wanted, sheet_name(wanted, used)))
-        sheets.append(_form_sheet(form, styles))
+    wanted = [names[n] if names and n < len(names) else form.title for n, form in enumerate(forms)]
+    titles = [sheet_name(name, used) for name in wanted]
+    book = Workbook(write_only=True)
+    book.properties.creator = "jixiao"
+    styles = _Styles(book)
     if index_name is not None:
-        titles.insert(0, (index_name, index_name))
-        sheets.insert(0, _index_sheet(index, titles[1:], styles))
-    return _package([t for _, t in titles], sheets, styles)
+        _index_sheet(book.create_sheet(index_name), index, list(zip(wanted, titles)), styles)
+    for number, (form, title) in enumerate(zip(forms, titles)):
+        _form_sheet(book.create_sheet(title), form, styles, selected=index_name is None and number == 0)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def sheet_name(wanted: str, used: set[str]) -> str:
@@ -162,108 +126,69 @@ def sheet_name(wanted: str, used: set[str]) -> str:
     return name
 
 
-def _form_sheet(form: FormGrid, styles: _Styles) -> _Sheet:
+def _form_sheet(sheet, form: FormGrid, styles: _Styles, selected: bool) -> None:
     table = form.table
-    sheet = _Sheet([max(4.0, round(w * TOTAL_WIDTH_CHARS, 1)) for w in table.widths])
+    widths = [max(4.0, round(w * TOTAL_WIDTH_CHARS, 1)) for w in table.widths]
     heading = [(form.title, TITLE, "center", 32.0)]
     heading += [(line.text, LINE, line.align, 20.0) for line in form.lines]
-    for r, (text, font, align, height) in enumerate(heading, start=1):
-        sheet.merge(r, 1, r, table.cols)
-        sheet.put(r, 1, styles.get(font, False, align, quote=_looks_like_formula(text)), text)
-        sheet.heights[r] = height
     first = len(heading) + 1
-    for r, height in enumerate(_row_heights(table, sheet.widths)):
-        sheet.heights[first + r] = height
-    border = styles.get(BODY, True)
+    merges = [(r, 1, r, table.cols) for r in range(1, first)]
+    merges += [(first + c.row, c.col + 1, first + c.row + c.rowspan - 1, c.col + c.colspan)
+               for c in table.cells if c.merged]
+    heights = [height for *_, height in heading] + _row_heights(table, widths)
+    _start(sheet, widths, heights, merges, selected)
+    for text, font, align, _ in heading:
+        sheet.append([_cell(sheet, styles.name(font, False, align), text)])
+    # The cells a merged range covers are empty and alike (only their borders show): one cell object
+    # serves them all, since a write-only sheet writes each cell of a row as it goes.
+    covered = _cell(sheet, styles.name(BODY, True))
+    rows: list[list[WriteOnlyCell | None]] = [[None] * table.cols for _ in range(table.rows)]
     for cell in table.cells:
-        top, left = first + cell.row, cell.col + 1
-        bottom, right = top + cell.rowspan - 1, left + cell.colspan - 1
-        if cell.merged:
-            sheet.merge(top, left, bottom, right)
-        for r in range(top, bottom + 1):
-            for c in range(left, right + 1):
-                sheet.put(r, c, border)
+        for r in range(cell.row, cell.row + cell.rowspan):
+            rows[r][cell.col:cell.col + cell.colspan] = [covered] * cell.colspan
         horizontal = "left" if cell.role == "text" else "center"
-        sheet.put(top, left, styles.get(BODY, True, horizontal, True, _looks_like_formula(cell.text)), cell.text)
-    return sheet
+        rows[cell.row][cell.col] = _cell(sheet, styles.name(BODY, True, horizontal, True), cell.text)
+    for row in rows:
+        sheet.append(row)
+    sheet.close()  # its rows go to its temporary file now, not when the workbook is saved
 
 
-def _index_sheet(title: str, sheets: list[tuple[str, str]], styles: _Styles) -> _Sheet:
+def _index_sheet(sheet, title: str, forms: list[tuple[str, str]], styles: _Styles) -> None:
     """The index: the title, then a row a form: number, name (a link to its sheet), sheet name."""
-    sheet = _Sheet([8, 56, 48])  # a sheet name: up to 31 CJK characters
-    sheet.merge(1, 1, 1, 3)
-    sheet.put(1, 1, styles.get(TITLE, False, "center", True, _looks_like_formula(title)), title)
-    sheet.heights[1] = 36.0
-    for col, text in enumerate(("序号", "表名", "工作表"), start=1):
-        sheet.put(2, col, styles.get(HEAD, True, "center"), text)
-    for row, (name, target) in enumerate(sheets, start=3):
-        sheet.put(row, 1, styles.get(BODY, True, "center"), str(row - 2))
-        sheet.put(row, 2, styles.get(LINK, True, None, True, _looks_like_formula(name)), name)
-        sheet.put(row, 3, styles.get(BODY, True, None, True, _looks_like_formula(target)), target)
+    _start(sheet, [8, 56, 48], [36.0], [(1, 1, 1, 3)], selected=True)  # a sheet name: up to 31 CJK
+    sheet.append([_cell(sheet, styles.name(TITLE, False, "center", True), title)])
+    head = styles.name(HEAD, True, "center")
+    sheet.append([_cell(sheet, head, text) for text in ("序号", "表名", "工作表")])
+    number, link, plain = styles.name(BODY, True, "center"), styles.name(LINK, True, None, True), \
+        styles.name(BODY, True, None, True)
+    for n, (name, target) in enumerate(forms, start=1):
+        name_cell = _cell(sheet, link, name)
         location = "'" + target.replace("'", "''") + "'!A1"
-        sheet.links.append(f'<hyperlink ref="{_ref(row, 2)}" location={quoteattr(location)} '
-                           f'display={quoteattr(_NOT_XML.sub("", name))}/>')
-    return sheet
+        name_cell.hyperlink = Hyperlink(ref="", location=location, display=_NOT_XML.sub("", name))
+        sheet.append([_cell(sheet, number, str(n)), name_cell, _cell(sheet, plain, target)])
+    sheet.close()
 
 
-def _package(titles: list[str], sheets: list[_Sheet], styles: _Styles) -> bytes:
-    sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{sheet_type}"/>'
-                        for i in range(1, len(sheets) + 1))
-    content_types = (
-        f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        f"{overrides}"
-        '<Override PartName="/docProps/core.xml" '
-        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-        '<Override PartName="/docProps/app.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>')
-    root_rels = (
-        f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
-        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
-        'core-properties" Target="docProps/core.xml"/>'
-        f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/></Relationships>')
-    workbook_rels = (
-        f'{_XML}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                  for i in range(1, len(sheets) + 1))
-        + f'<Relationship Id="rIdStyles" Type="{_REL}/styles" Target="styles.xml"/></Relationships>')
-    entries = "".join(f'<sheet name={quoteattr(title)} sheetId="{i}" r:id="rId{i}"/>'
-                      for i, title in enumerate(titles, start=1))
-    workbook = (f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView activeTab="0"/>'
-                f"</bookViews><sheets>{entries}</sheets></workbook>")
-    core = (f'{_XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
-            'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>jixiao</dc:creator>'
-            "</cp:coreProperties>")
-    app = (f'{_XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-           "<Application>jixiao</Application></Properties>")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, text in (("[Content_Types].xml", content_types), ("_rels/.rels", root_rels),
-                           ("xl/workbook.xml", workbook), ("xl/_rels/workbook.xml.rels", workbook_rels),
-                           ("xl/styles.xml", styles.xml()), ("docProps/core.xml", core), ("docProps/app.xml", app)):
-            package.writestr(name, text)
-        for i, sheet in enumerate(sheets, start=1):
-            package.writestr(f"xl/worksheets/sheet{i}.xml", sheet.xml(selected=i == 1))
-    return buffer.getvalue()
-
-
-def _ref(row: int, col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row}"
-
-
-def _looks_like_formula(text: str) -> bool:
-    return text.startswith(_FORMULA_START)
+def _start(sheet, widths: list[float], heights: list[float], merges: list[tuple[int, int, int, int]],
+           selected: bool) -> None:
+    """What a write-only sheet needs before its first row: columns, row heights, merges, view, page."""
+    for col, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    for row, height in enumerate(heights, start=1):
+        sheet.row_dimensions[row].height = height
+    sheet.merged_cells = MultiCellRange([CellRange(min_row=top, min_col=left, max_row=bottom, max_col=right)
+                                         for top, left, bottom, right in merges])
+    sheet.sheet_view.showGridLines = False
+    if selected:
+        sheet.sheet_view.tabSelected = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins = PageMargins(left=0.6, right=0.6, top=0.7, bottom=0.8, header=0.3, footer=0.3)
+    sheet.page_setup.paperSize = A4
+    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    sheet.oddFooter.center.size = 9
 
 
 def _row_heights(table: Table, widths: list[float]) -> list[float]:
