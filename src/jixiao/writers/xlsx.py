@@ -106,8 +106,8 @@ def write(forms: list[FormGrid], names: list[str] | None = None, index: str | No
     book.properties.creator = "jixiao"
     styles = _Styles(book)
     if index_name is not None:
-        _index_sheet(book.create_sheet(index_name), index, list(zip(wanted, titles)), styles)
-    for number, (form, title) in enumerate(zip(forms, titles)):
+        _index_sheet(book.create_sheet(index_name), index, list(zip(wanted, titles, strict=True)), styles)
+    for number, (form, title) in enumerate(zip(forms, titles, strict=True)):
         _form_sheet(book.create_sheet(title), form, styles, selected=index_name is None and number == 0)
     buffer = io.BytesIO()
     book.save(buffer)
