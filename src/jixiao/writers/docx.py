@@ -85,15 +85,18 @@ def write(forms: list[FormGrid], front: Front | None = None, pages: list[int] | 
     field (Word recomputes it; LibreOffice shows the cached number, it has no SECTIONPAGES).
     """
     width = _text_width_twips()
-    body: list[str] = []
-    if front is not None:
-        body += _front_xml(front, width)
-    for index, form in enumerate(forms):
-        body += _form_xml(form, index, width, last=index == len(forms) - 1)
-    if not forms:
-        body.append(f"<w:p/>{_sect_pr(restart=False)}")
     document = docx.Document(io.BytesIO(_base()))
-    document.element.body.extend(parse_xml(f'<w:body {_NS}>{"".join(body)}</w:body>'))
+    body = document.element.body
+
+    def add(parts: list[str]) -> None:  # a form at a time: no copy of a whole long document's XML text
+        body.extend(parse_xml(f'<w:body {_NS}>{"".join(parts)}</w:body>'))
+
+    if front is not None:
+        add(_front_xml(front, width))
+    for index, form in enumerate(forms):
+        add(_form_xml(form, index, width, last=index == len(forms) - 1))
+    if not forms:
+        add([f"<w:p/>{_sect_pr(restart=False)}"])
     total = "SECTIONPAGES" if len(forms) > 1 else "NUMPAGES"
     counts = [max(1, n) for n in (pages or [])] + [1] * (len(forms) - len(pages or []))
     sections = document.sections
