@@ -236,3 +236,17 @@ def test_a_remote_worker_gets_the_template_folder_in_the_job(tmp_path):
                                                             ("docx",))])
     message = str(batch._error_from_record(result.error))
     assert "模板语法错误" in message and f"{templates}/project.html.j2" in message and str(copy) not in message
+
+
+def test_the_combined_docx_numbers_forms_by_their_printed_pages(tmp_path):
+    """The contents and the "共 y 页" footers of the combined DOCX follow the PDF (Wangniudun 1 prints on 2 pages)."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    result = run_batch([WANGNIUDUN], ["pdf", "docx"], tmp_path, jobs=1)
+    assert not result.errors
+    document = Document(str(tmp_path / "wangniudun-union-2024-project-approval.docx"))
+    entries = ["".join(t.text for t in link.iter(qn("w:t"))) for link in document.element.body.iter(qn("w:hyperlink"))]
+    assert [entry[-1] for entry in entries] == ["1", "3"]
+    footers = ["".join(t.text for t in s.footer._element.iter(qn("w:t"))) for s in document.sections[1:]]
+    assert footers == ["第 1 页，共 2 页", "第 1 页，共 1 页"]

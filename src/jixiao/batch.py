@@ -645,8 +645,9 @@ def _parts(store: Cache, parts: list[tuple[str, str]], fmt: str):
         entry, grid_entry = store.get(key, fmt), store.get(key, GRID)
         if entry is None or grid_entry is None:
             raise OutputError.at("缓存中的表格在合并前丢失或损坏，请加 --no-cache 重新生成", store.folder)
-        data, meta = entry
-        yield FormOutput(name, {fmt: data}, grid_from_bytes(grid_entry[0]), int(meta.get("pages", 0)))
+        pdf = entry if fmt == "pdf" else store.get(key, "pdf")  # the printed page count lives with the PDF
+        pages = int(pdf[1].get("pages", 0)) if pdf else 0
+        yield FormOutput(name, {fmt: entry[0]}, grid_from_bytes(grid_entry[0]), pages)
 
 
 def _combined_is_current(store: Cache, key: str, path: Path) -> bool:
