@@ -1,7 +1,8 @@
-"""The command line: a thin shell over the library (load → render → write).
+"""The command line: a thin shell over the library.
 
-``jixiao render``, ``jixiao schema`` and ``jixiao new``. Every user error prints in Chinese, names the
-file, line and field, and exits with status 2; ``--debug`` shows the traceback instead.
+``jixiao render`` (:func:`jixiao.batch.run_batch`), ``check``, ``import``, ``schema``, ``new`` and ``serve``.
+Every user error prints in Chinese, names the file, line and field, and exits with status 2; ``--debug``
+shows the traceback instead.
 """
 
 from __future__ import annotations
