@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import jixiao
-from jixiao import batch
+from jixiao import batch, pool
 from jixiao.batch import run_batch
 from jixiao.cache import CACHE_DIR
 from jixiao.cli import main
@@ -196,8 +196,8 @@ class DyingPool(ProcessPoolExecutor):
 
 
 def test_a_worker_that_dies_is_an_error_for_its_forms_not_a_hang(tmp_path):
-    with DyingPool(max_workers=2, mp_context=batch._process_context(pdf=False)) as pool:
-        result = run_batch([WANGNIUDUN, HOUJIE], ["docx"], tmp_path, executor=pool, cache=False)
+    with DyingPool(max_workers=2, mp_context=pool.context(pdf=False)) as dying:
+        result = run_batch([WANGNIUDUN, HOUJIE], ["docx"], tmp_path, executor=dying, cache=False)
     messages = [str(e) for e in result.errors]
     lost = [m for m in messages if "工作进程意外退出" in m]
     assert lost and all(str(WANGNIUDUN) in m or str(HOUJIE) in m for m in lost)

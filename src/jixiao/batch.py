@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -29,7 +28,6 @@ from concurrent.futures import (
     CancelledError,
     Executor,
     Future,
-    ProcessPoolExecutor,
     wait,
 )
 from contextlib import contextmanager
@@ -39,7 +37,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from . import errors
+from . import errors, pool
 from .cache import CACHE_DIR, Cache, canonical_json, digest, form_key, grid_from_bytes, grid_to_bytes
 from .checks import ERROR, check_form
 from .errors import InputError, JixiaoError, OutputError, Problem
@@ -48,12 +46,11 @@ from .layout import builtin_templates
 from .loader import SUFFIXES, FormFile, LoadedForm, load
 from .model import FORM_CLASSES
 from .output import plan, with_suffix, write_atomic
+from .pool import ENGINE_MODULES
 
 GRID = "grid"          # the cache entry holding a form's grid (for the combined DOCX and XLSX)
-EAGER_INPUT_BYTES = 16 * 1024   # inputs this large start the worker processes before they are loaded
 MIN_FORMS_PER_WORKER = 3        # fewer forms to render than this per worker: render here (no pool start-up)
 MAX_CHUNK = 8          # forms per job sent to a worker: few round trips, yet the progress bar moves
-ENGINE_MODULES = ["jixiao.render", "jixiao.publish", "jixiao.writers.docx", "jixiao.writers.xlsx"]
 WORKER_LOST = ("生成这张表的工作进程意外退出（可能内存不足被系统终止，或集群中的机器断开），未生成这张表；"
                "请减少 --jobs 后重试")
 
@@ -248,10 +245,9 @@ def run_batch(paths: Sequence[Path], formats: Sequence[str], out_dir: Path, *,
         ensure_cjk_font()  # stop before writing anything rather than print boxes
     template_set = TemplateSet.read(templates)
     found = input_files(paths, result.errors)
-    # A cold run of many forms surely has work: start the worker processes now, so that their imports
-    # overlap the loading (about 2 KB of input a form).
-    cold = not cache or not (out_dir / CACHE_DIR).is_dir()
-    start = cold and sum(p.stat().st_size for p in found if p.is_file()) >= EAGER_INPUT_BYTES
+    # A cold run of many forms surely has work: start the fork server now (without waiting for it), so
+    # that its imports overlap the loading (about 2 KB of input a form).
+    start = pool.worth_starting(found, out_dir, cache)
     with _store(out_dir, cache) as store, _Runner(jobs, executor, start=start, pdf="pdf" in formats) as runner:
         form_files = _load_files(found, result)
         early, result.errors = result.errors, []
@@ -386,7 +382,7 @@ class _Runner:
         if executor is not None:
             self.workers = getattr(executor, "_max_workers", None) or 4
         elif self.workers > 1 and start:
-            self._start_pool()
+            pool.launch(pdf)
 
     def __enter__(self) -> "_Runner":
         return self
@@ -408,23 +404,8 @@ class _Runner:
         return self.executor
 
     def _start_pool(self) -> None:
-        self.executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_process_context(self.pdf),
-                                            initializer=_warm_worker)
+        self.executor = pool.start(self.workers, self.pdf, _warm_worker)
         self.local = True
-        for _ in range(self.workers):  # launches the processes now (they import the engine meanwhile)
-            self.executor.submit(_warm_worker)
-
-
-def _process_context(pdf: bool) -> multiprocessing.context.BaseContext:
-    """Forkserver where there is one (workers fork from a process that already imported WeasyPrint).
-
-    Forking this process itself is unsafe once threads run (the progress bar has one); spawn elsewhere.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["jixiao.batch", *ENGINE_MODULES, *(["jixiao.prefork"] if pdf else [])])
-        return context
-    return multiprocessing.get_context("spawn")
 
 
 @dataclass
