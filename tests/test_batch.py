@@ -250,3 +250,14 @@ def test_the_combined_docx_numbers_forms_by_their_printed_pages(tmp_path):
     assert [entry[-1] for entry in entries] == ["1", "3"]
     footers = ["".join(t.text for t in s.footer._element.iter(qn("w:t"))) for s in document.sections[1:]]
     assert footers == ["第 1 页，共 2 页", "第 1 页，共 1 页"]
+
+
+def test_workers_start_before_loading_only_for_a_cold_run_of_many_forms(tmp_path):
+    dongkeng = SAMPLES / "dongkeng-party-office-2024-project-targets.yaml"   # 22 forms, about 40 KB
+    assert pool.worth_starting([dongkeng], tmp_path, cache=True)
+    assert not pool.worth_starting([WANGNIUDUN], tmp_path, cache=True)      # one form: render here
+    (tmp_path / CACHE_DIR).mkdir()                                          # a re-run: mostly cached
+    assert not pool.worth_starting([dongkeng], tmp_path, cache=True)
+    assert pool.worth_starting([dongkeng], tmp_path, cache=False)
+    assert not pool.worth_starting([tmp_path / "missing.yaml"], tmp_path / "x", cache=True)
+    assert pool.CACHE_DIR == CACHE_DIR

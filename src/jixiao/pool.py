@@ -43,23 +43,18 @@ def launch(pdf: bool) -> None:
         forkserver.ensure_running()
 
 
-def worth_starting(paths: Sequence[Path], out_dir: Path, cache: bool) -> bool:
+def worth_starting(files: Sequence[Path], out_dir: Path, cache: bool) -> bool:
     """Whether a cold run surely has enough work for a pool: no cache yet and at least 16 KB of input
-    (about 8 forms). Only cheap file-system calls: it decides before anything is loaded."""
+    files (about 8 forms). Only cheap file-system calls: it decides before anything is loaded."""
     if cache and (out_dir / CACHE_DIR).is_dir():
         return False
     size = 0
-    for path in paths:
+    for path in files:
         try:
-            if path.is_dir():
-                size += sum(p.stat().st_size for p in path.iterdir() if p.is_file())
-            elif path.is_file():
-                size += path.stat().st_size
+            size += path.stat().st_size
         except OSError:
             continue  # the loader says what is wrong with it
-        if size >= EAGER_INPUT_BYTES:
-            return True
-    return False
+    return size >= EAGER_INPUT_BYTES
 
 
 def start(workers: int, pdf: bool, initializer: Callable[[], None]) -> ProcessPoolExecutor:
