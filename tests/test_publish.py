@@ -21,7 +21,7 @@ from jixiao.render import document, render_form
 from jixiao.writers import pdf as pdf_writer
 
 from .conftest import ROOT, SAMPLES, sample_forms
-from .readback import pdf_fonts, squash
+from .readback import docx_merges, pdf_fonts, squash
 
 COVER = Cover("某镇2026年绩效目标表汇编", "某镇财政分局", "2026年11月")
 FORMATS = ["pdf", "docx", "xlsx"]
@@ -179,6 +179,37 @@ def test_combined_docx_has_cover_contents_and_a_section_per_form(combined, parts
         assert cached == f"第 1 页，共 {count} 页"
     assert sections[0].footer.is_linked_to_previous  # the cover and contents: no page number
     assert len([n for n in package.namelist() if n.startswith("word/footer")]) == len(parts)
+
+
+def test_combined_docx_puts_each_form_in_its_own_section(combined, parts):
+    """The body streamed into the zip: the cover and contents, then each form (title, lines, table with its
+    merged cells) between the paragraphs ending the sections before and after it, in order."""
+    data = (combined / "all.docx").read_bytes()
+    body = Document(io.BytesIO(data)).element.body
+    sections, current = [], []
+    for child in body:
+        if child.tag == qn("w:sectPr"):  # the last section's, after its content
+            break
+        current.append(child)
+        if child.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            sections.append(current)
+            current = []
+    sections.append(current)
+    assert body[-1].tag == qn("w:sectPr") and len(sections) == 1 + len(parts)
+
+    def texts(elements) -> list[str]:
+        return ["".join(t.text for t in e.iter(qn("w:t"))) for e in elements if e.tag == qn("w:p")]
+
+    assert texts(sections[0])[:3] == [COVER.title, COVER.unit, COVER.date]
+    assert not [e for e in sections[0] if e.tag == qn("w:tbl")]
+    for index, (section, part) in enumerate(zip(sections[1:], parts, strict=True)):
+        tables = [e for e in section if e.tag == qn("w:tbl")]
+        assert len(tables) == 1, part.name
+        grid = part.grid
+        assert texts(section)[:1 + len(grid.lines)] == [grid.title, *(line.text for line in grid.lines)]
+        assert section[0].find(qn("w:bookmarkStart")).get(qn("w:name")) == f"_jxForm{index + 1}"
+        merges = docx_merges(data, index)  # tables in document order: this section's
+        assert merges and merges == grid.table.merges(), part.name
 
 
 def test_combined_xlsx_starts_with_an_index_of_links(combined, parts):

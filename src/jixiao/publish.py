@@ -13,7 +13,8 @@ one file per format, written atomically:
 - HTML: the forms' sections in one page.
 
 Memory: the PDF keeps only the joined pages' content streams and the merged fonts' glyphs, not the
-forms' PDFs; the DOCX and XLSX need the grids only (they are small).
+forms' PDFs; the DOCX keeps the grids, names and page counts and writes the forms' XML into the file a
+form at a time; the XLSX needs the grids only (they are small).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from markupsafe import Markup
 from . import layout
 from .errors import OutputError
 from .loader import FormFile
-from .output import write_atomic
+from .output import atomic_file, write_atomic
 from .render import FormOutput
 
 COVER_TEMPLATE = "cover.html.j2"
@@ -69,15 +70,15 @@ def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Pa
     if fmt == "pdf":
         _write_pdf(parts, cover, path, templates)
         return
-    from .writers import docx, xlsx  # imported here: the batch's client needs cover_for() only
+    if fmt == "docx":
+        _write_docx(parts, cover, path, templates)
+        return
+    from .writers import xlsx  # imported here: the batch's client needs cover_for() only
 
     forms = list(parts)
     if not forms:
         raise OutputError.at("没有可生成的表：至少需要一张表")
-    if fmt == "docx":
-        front = front_html(cover, _entries([f.name for f in forms], [f.pages for f in forms]), templates)
-        data = docx.write([f.grid for f in forms], front=docx.Front.read(front), pages=[f.pages for f in forms])
-    elif fmt == "xlsx":
+    if fmt == "xlsx":
         data = xlsx.write([f.grid for f in forms], [f.name for f in forms], index=cover.title)
     elif fmt == "html":
         data = _joined_html(forms, cover.title, templates)
@@ -116,6 +117,23 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
         joiner.close()
         raise
     joiner.save(path, cover.title)
+
+
+def _write_docx(parts: Iterable[FormOutput], cover: Cover, path: Path, templates: Path | None) -> None:
+    """The contents need every form's name and pages first; then the writer streams the forms from their
+    grids into the file. Only the grids, names and page counts are kept, not each form's own DOCX."""
+    from .writers import docx
+
+    names, grids, pages = [], [], []
+    for part in parts:
+        names.append(part.name)
+        grids.append(part.grid)
+        pages.append(part.pages)
+    if not names:
+        raise OutputError.at("没有可生成的表：至少需要一张表")
+    front = docx.Front.read(front_html(cover, _entries(names, pages), templates))
+    with atomic_file(path) as temporary:
+        docx.write_to(temporary, grids, front=front, pages=pages)
 
 
 def _entries(names: list[str], counts: list[int]) -> list[Entry]:

@@ -1,10 +1,17 @@
-"""DOCX writer: form grids in, the bytes of a Word document out, assembled by python-docx.
+"""DOCX writer: form grids in, a Word document out (bytes, or streamed into a file), packaged by python-docx.
 
 python-docx assembles the package (content types, relationships, parts, the footer parts and their
-references in each section); the body is WordprocessingML built here as text and parsed once with
-:func:`docx.oxml.parse_xml`, which is faster than adding paragraphs and cells one by one through
-python-docx's objects and keeps the few attributes python-docx has no API for (East Asian fonts,
-``gridSpan``/``vMerge``, bookmarks, links to them, fields).
+references in each section); the body is WordprocessingML built here as text, which is faster than
+adding paragraphs and cells one by one through python-docx's objects and keeps the few attributes
+python-docx has no API for (East Asian fonts, ``gridSpan``/``vMerge``, bookmarks, links to them, fields).
+
+The body is streamed: python-docx's document holds only the paragraph that ends each section (with its
+``sectPr`` and footer reference). It is saved, then copied into the output zip entry by entry, and
+``word/document.xml`` is written a piece at a time (``ZipFile.open(name, "w")``), each section's content
+(the front, then each form's XML made from its grid, parsed with :func:`docx.oxml.parse_xml` so it is
+well formed and written back as lxml writes it) before the paragraph that ends it. A 1,000-form document
+never exists as one tree (that took about 300 MB); the footers are plain parts sharing their bytes among
+forms of the same page count. The bytes are the same as when python-docx held the whole body.
 
 python-docx's default template is not opened for each document: its styles and the styles-with-effects
 copy are 430 KB each and parsing them cost more than drawing the form, and LibreOffice took about twice
@@ -32,16 +39,23 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
+import os
+import zipfile
 from dataclasses import dataclass
+from typing import IO, Iterator, Sequence
 from xml.sax.saxutils import escape
 
 import docx
 import lxml.html
+from docx.enum.section import WD_HEADER_FOOTER
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import parse_xml
+from docx.parts.hdrftr import FooterPart
+from lxml import etree
 
 from ..grid import Cell, FormGrid, Table
 
@@ -55,6 +69,8 @@ FORM_BOOKMARK = "_jxForm{}"
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS = f'xmlns:w="{_W}" xmlns:r="{_R}"'
+_DOCUMENT = "word/document.xml"
+_PARAGRAPH = b"<w:p>"  # how lxml writes the start of a paragraph without attributes
 _XML_DECLARATION = "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
 
 
@@ -78,38 +94,109 @@ class Front:
         return cls(cover, title, tuple(r for r in rows if len(r) == 3))
 
 
-def write(forms: list[FormGrid], front: Front | None = None, pages: list[int] | None = None) -> bytes:
+def write(forms: Sequence[FormGrid], front: Front | None = None, pages: Sequence[int] | None = None) -> bytes:
     """The DOCX file of the given forms (a section each), after the cover and contents if given.
 
     ``pages`` are the forms' page counts in the PDF: the cached result of each footer's "共 y 页"
     field (Word recomputes it; LibreOffice shows the cached number, it has no SECTIONPAGES).
     """
+    buffer = io.BytesIO()
+    write_to(buffer, forms, front, pages)
+    return buffer.getvalue()
+
+
+def write_to(target: str | os.PathLike | IO[bytes], forms: Sequence[FormGrid], front: Front | None = None,
+             pages: Sequence[int] | None = None) -> None:
+    """Write the DOCX of :func:`write` to ``target`` (a path or a binary file), a form at a time.
+
+    python-docx builds the package: the paragraph ending each section (the front's, each form's) and
+    the footers. ``word/document.xml`` is then streamed into the zip, each form's XML made from its
+    grid when its turn comes and written before the paragraph that ends its section: memory holds the
+    grids given and one form's XML, never the whole body.
+    """
+    package = _package(len(forms), front is not None, pages or ())
     width = _text_width_twips()
+
+    def fragments() -> Iterator[bytes]:
+        if front is not None:
+            yield _fragment(_front_xml(front, width))
+        for index, form in enumerate(forms):
+            yield _fragment(_form_xml(form, index, width))
+
+    _write_zip(target, package, fragments(), len(forms) + (front is not None))
+
+
+def _package(count: int, front: bool, pages: Sequence[int]) -> bytes:
+    """The package of a document of ``count`` forms: every part, and a body without the content.
+
+    The body holds the paragraph that ends each section (with the section's ``sectPr``; the last
+    form's is followed by the body's ``sectPr``), a section's content goes before it
+    (:func:`_write_zip`). Each form's section has a footer part of its own; the parts of forms with
+    the same page count share one ``bytes`` (python-docx writes a footer part's XML as it made it).
+    """
     document = docx.Document(io.BytesIO(_base()))
     body = document.element.body
-
-    def add(parts: list[str]) -> None:  # a form at a time: no copy of a whole long document's XML text
-        body.extend(parse_xml(f'<w:body {_NS}>{"".join(parts)}</w:body>'))
-
-    if front is not None:
-        add(_front_xml(front, width))
-    for index, form in enumerate(forms):
-        add(_form_xml(form, index, width, last=index == len(forms) - 1))
-    if not forms:
-        add([f"<w:p/>{_sect_pr(restart=False)}"])
-    total = "SECTIONPAGES" if len(forms) > 1 else "NUMPAGES"
-    counts = [max(1, n) for n in (pages or [])] + [1] * (len(forms) - len(pages or []))
-    sections = document.sections
-    for count, section in zip(counts[:len(forms)], sections[len(sections) - len(forms):], strict=True):
-        footer = section.footer
-        footer.is_linked_to_previous = False   # a footer part of the section's own
-        _replace_children(footer.part.element, _footer_xml(total, count))
+    ends = [f"<w:p><w:pPr>{_sect_pr(restart=False)}</w:pPr></w:p>"] if front else []
+    ends += [_form_end(last=index == count - 1) for index in range(count)]
+    if not count:
+        ends.append(f"<w:p/>{_sect_pr(restart=False)}")
+    for start in range(0, len(ends), 256):  # a slice at a time: no long string of them all
+        body.extend(parse_xml(f'<w:body {_NS}>{"".join(ends[start:start + 256])}</w:body>'))
+    total = "SECTIONPAGES" if count > 1 else "NUMPAGES"
+    counts = [max(1, n) for n in pages[:count]] + [1] * (count - len(pages))
+    sections = document.element.sectPr_lst
+    rels = document.part.rels
+    # the rIds python-docx's relate_to would give, without its search of every relationship for one to
+    # the same part (a new footer has none; searching made 1,000 footers take 0.5 s and 3,000 4.5 s)
+    free_ids = (rId for rId in (f"rId{n}" for n in itertools.count(1)) if rId not in rels)
+    blobs: dict[int, bytes] = {}
+    for index, (total_pages, sect_pr) in enumerate(zip(counts, sections[len(sections) - count:], strict=True)):
+        if total_pages not in blobs:
+            blobs[total_pages] = _footer_blob(document, total, total_pages)
+        footer = Part(PackURI(f"/word/footer{index + 1}.xml"), CT.WML_FOOTER, blobs[total_pages],
+                      document.part.package)
+        rel = rels.add_relationship(RT.FOOTER, footer, next(free_ids))
+        sect_pr.add_footerReference(WD_HEADER_FOOTER.PRIMARY, rel.rId)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
 
 
-def _form_xml(form: FormGrid, index: int, width: int, last: bool) -> list[str]:
+def _footer_blob(document, total_field: str, total: int) -> bytes:
+    """The XML of a footer reading "第 x 页，共 y 页", as python-docx writes a footer part it made."""
+    footer = FooterPart.new(document.part.package)  # related to nothing: not in the package
+    _replace_children(footer.element, _footer_xml(total_field, total))
+    return footer.blob
+
+
+def _write_zip(target: str | os.PathLike | IO[bytes], package: bytes, fragments: Iterator[bytes],
+               sections: int) -> None:
+    """Copy ``package`` to ``target``, each fragment written before the paragraph that ends its section."""
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(target, "w") as out:
+        for info in source.infolist():
+            if info.filename != _DOCUMENT:
+                out.writestr(info, source.read(info))
+                continue
+            head, *ends = source.read(info).split(_PARAGRAPH)  # the body holds the section ends only
+            if len(ends) != sections:
+                raise RuntimeError(f"{_DOCUMENT}: {len(ends)} paragraphs end a section, {sections} expected")
+            entry = zipfile.ZipInfo(info.filename, info.date_time)
+            entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
+            with out.open(entry, "w") as stream:
+                stream.write(head)
+                for fragment, end in zip(fragments, ends, strict=True):
+                    stream.write(fragment)
+                    stream.write(_PARAGRAPH + end)
+
+
+def _fragment(parts: list[str]) -> bytes:
+    """The XML of a section's content, parsed (so it is well formed) and written back as lxml writes it."""
+    xml = etree.tostring(parse_xml(f'<w:body {_NS}>{"".join(parts)}</w:body>'), encoding="UTF-8",
+                         xml_declaration=False)
+    return xml[xml.index(b">") + 1:-len(b"</w:body>")]
+
+
+def _form_xml(form: FormGrid, index: int, width: int) -> list[str]:
     mark = FORM_BOOKMARK.format(index + 1)
     title = (f'<w:p><w:pPr><w:keepNext/><w:spacing w:after="120"/><w:jc w:val="center"/>'
              f'<w:outlineLvl w:val="0"/></w:pPr><w:bookmarkStart w:id="{index + 1}" w:name="{mark}"/>'
@@ -120,12 +207,14 @@ def _form_xml(form: FormGrid, index: int, width: int, last: bool) -> list[str]:
         parts.append(f'<w:p><w:pPr><w:spacing w:after="80"/><w:jc w:val="{align}"/></w:pPr>'
                      f"{_run(line.text, BODY_FONT, LINE_PT)}</w:p>")
     parts.append(_table_xml(form.table, width))
-    # Word wants a paragraph after a table; keep it tiny. It ends the form's section.
-    section = "" if last else _sect_pr(restart=True)
-    parts.append(f'<w:p><w:pPr><w:spacing w:after="0" w:line="20" w:lineRule="exact"/>{section}</w:pPr></w:p>')
-    if last:
-        parts.append(_sect_pr(restart=True))
     return parts
+
+
+def _form_end(last: bool) -> str:
+    """The paragraph after a form's table (Word wants one; kept tiny): it ends the form's section."""
+    section = "" if last else _sect_pr(restart=True)
+    end = f'<w:p><w:pPr><w:spacing w:after="0" w:line="20" w:lineRule="exact"/>{section}</w:pPr></w:p>'
+    return end + _sect_pr(restart=True) if last else end
 
 
 def _front_xml(front: Front, width: int) -> list[str]:
@@ -145,7 +234,6 @@ def _front_xml(front: Front, width: int) -> list[str]:
             f'<w:spacing w:after="60"/><w:ind w:left="480" w:hanging="480"/></w:pPr>'
             f'<w:hyperlink w:anchor="{mark}" w:history="1">{_run(f"{number}　{name}", BODY_FONT, LINE_PT)}'
             f'<w:r><w:tab/></w:r>{_run(page, BODY_FONT, LINE_PT)}</w:hyperlink></w:p>')
-    parts.append(f"<w:p><w:pPr>{_sect_pr(restart=False)}</w:pPr></w:p>")
     return parts
 
 
