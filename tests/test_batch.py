@@ -261,3 +261,15 @@ def test_workers_start_before_loading_only_for_a_cold_run_of_many_forms(tmp_path
     assert pool.worth_starting([dongkeng], tmp_path, cache=False)
     assert not pool.worth_starting([tmp_path / "missing.yaml"], tmp_path / "x", cache=True)
     assert pool.CACHE_DIR == CACHE_DIR
+
+
+def test_a_long_files_combined_documents_are_written_one_after_another(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "PARALLEL_COMBINE_FORMS", 1)   # Wangniudun's 2 forms count as long
+    seen: list[tuple[int, int]] = []
+    result = run_batch([WANGNIUDUN], ["docx", "xlsx", "pdf"], tmp_path, jobs=2,
+                       progress=lambda done, total: seen.append((done, total)))
+    assert not result.errors
+    combined = result.files[0].combined
+    assert sorted(combined) == ["docx", "pdf", "xlsx"] and all(p.stat().st_size for p in combined.values())
+    assert seen[-1][0] == seen[-1][1] == 2 + 3                  # every form, then every combined document
+    assert len(pdf_text(combined["pdf"]).split("\f")) > 3      # cover, contents, both forms

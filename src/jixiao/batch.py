@@ -17,6 +17,7 @@ version changed; unchanged files are not rewritten.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 import os
@@ -50,6 +51,7 @@ from .pool import ENGINE_MODULES
 
 GRID = "grid"          # the cache entry holding a form's grid (for the combined DOCX and XLSX)
 MIN_FORMS_PER_WORKER = 3        # fewer forms to render than this per worker: render here (no pool start-up)
+PARALLEL_COMBINE_FORMS = 200   # above this, a file's combined documents are written one at a time
 MAX_CHUNK = 8          # forms per job sent to a worker: few round trips, yet the progress bar moves
 WORKER_LOST = ("生成这张表的工作进程意外退出（可能内存不足被系统终止，或集群中的机器断开），未生成这张表；"
                "请减少 --jobs 后重试")
@@ -506,18 +508,37 @@ class _Run:
             return
         cover = cover_for(file.form_file)
         parts = [(t.result.name, t.key) for t in ok]
+        todo = []
         for fmt in self.formats:
             path = with_suffix(file.combined, fmt)
             key = digest("combined", jixiao_version(), self.templates.digest, fmt,
                          canonical_json(asdict(cover)), *[t.key for t in ok])
             if _combined_is_current(self.store, key, path):
                 self._combined_written(file, fmt, path, key, None)
-                continue
-            # combined documents are assembled on this machine: in a local worker, never a remote one
-            self._submit(executor, write_combined_file,
-                         (str(self.store.folder), parts, fmt, cover, str(path), self.templates),
-                         lambda outcome, fmt=fmt, path=path, key=key: self._combined_written(
-                             file, fmt, path, key, outcome), local_only=True)
+            else:
+                todo.append((fmt, path, key))
+        if len(ok) > PARALLEL_COMBINE_FORMS:
+            # one after another: each holds all its forms' pages or sheets (about 0.1 MB a form), and
+            # side by side they would add up
+            self._combine_next(file, executor, cover, parts, todo)
+        else:
+            for item in todo:
+                self._combine_next(file, executor, cover, parts, [item])
+
+    def _combine_next(self, file: _FileState, executor: Executor | None, cover, parts: list[tuple[str, str]],
+                      todo: list[tuple[str, Path, str]]) -> None:
+        """Write the first combined document of ``todo``, then (when it is done) the rest, in turn."""
+        if not todo:
+            return
+        (fmt, path, key), rest = todo[0], todo[1:]
+
+        def then(outcome: object) -> None:
+            self._combined_written(file, fmt, path, key, outcome)
+            self._combine_next(file, executor, cover, parts, rest)
+
+        # combined documents are assembled on this machine: in a local worker, never a remote one
+        self._submit(executor, write_combined_file,
+                     (str(self.store.folder), parts, fmt, cover, str(path), self.templates), then, local_only=True)
 
     def _combined_written(self, file: _FileState, fmt: str, path: Path, key: str, outcome: object) -> None:
         if isinstance(outcome, BaseException):
@@ -616,7 +637,22 @@ def write_combined_file(store_folder: str, parts: list[tuple[str, str]], fmt: st
         write_combined(_parts(Cache(Path(store_folder)), parts, fmt), fmt, cover, Path(path), folder)
     except JixiaoError as error:
         return "error", _error_record(error, folder, templates.origin)
+    finally:
+        _give_back_memory()
     return "ok", _file_digest(Path(path))
+
+
+def _give_back_memory() -> None:
+    """Return the memory a combined document used to the system (as dask's workers do after a task).
+
+    A 1,000-form document takes 100-200 MB; freed, it stays with the worker (glibc keeps its heap), and
+    the next combined document in another worker would add its own on top.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)   # glibc only; elsewhere the memory is only reused in-process
+    except (AttributeError, OSError):
+        pass
 
 
 def _parts(store: Cache, parts: list[tuple[str, str]], fmt: str):
