@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import psutil
 
@@ -120,8 +121,8 @@ def same_fonts(work: Path) -> Path:
     path = work / "fonts.conf"
     if not path.exists():
         rules = "".join(
-            f'<match target="pattern"><test name="family"><string>{asked}</string></test>'
-            f'<edit name="family" mode="assign" binding="strong"><string>{given}</string></edit></match>'
+            f'<match target="pattern"><test name="family"><string>{escape(asked)}</string></test>'
+            f'<edit name="family" mode="assign" binding="strong"><string>{escape(given)}</string></edit></match>'
             for asked, given in [("宋体", BODY_FONT), ("SimSun", BODY_FONT), ("黑体", TITLE_FONT),
                                  ("SimHei", TITLE_FONT)])
         path.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
@@ -213,8 +214,9 @@ def main() -> None:
     parser.add_argument("--only", default="a,b,c,d,e,f", help="which parts, e.g. a,b,e")
     args = parser.parse_args()
     parts = set(args.only.split(","))
-    if not shutil.which("soffice") and parts & {"a", "b"}:
-        sys.exit("soffice (LibreOffice) is needed for a and b")
+    missing = [tool for tool in ("soffice", "pdffonts", "fc-list") if not shutil.which(tool)]
+    if missing and parts & {"a", "b"}:
+        sys.exit(f"a and b need LibreOffice, poppler-utils and fontconfig: {', '.join(missing)} not found")
     lines: list[str] = []
     global BODY_FONT, TITLE_FONT
     css = (ROOT / "templates" / "style.css").read_text("utf-8")
@@ -242,7 +244,7 @@ def main() -> None:
                 say(f"a. 22 forms DOCX+XLSX+PDF, cold CLI: {cold_all:.2f} s; LibreOffice DOCX→PDF: {lo:.2f} s; "
                     f"ratio {cold_all / lo:.2f} (target ≤ 1.5); CPU time {cpu:.2f} s vs {cpu_lo:.2f} s")
                 say(f"   fonts embedded: jixiao {embedded_fonts(work / 'a-0' / f'{SAMPLE.stem}.pdf')}; "
-                    f"LibreOffice {embedded_fonts(next((work / 'lo-out-0').glob('*.pdf')))}")
+                    f"LibreOffice {embedded_fonts(work / 'lo-out-0' / f'{SAMPLE.stem}.pdf')}")
             if "b" in parts:
                 cold_pdf, cpu = median([m.seconds for m in pdf_runs]), median([m.cpu_seconds for m in pdf_runs])
                 say(f"b. 22 forms PDF only, cold CLI: {cold_pdf:.2f} s; ratio {cold_pdf / lo:.2f} (target ≤ 0.75); "

@@ -260,16 +260,45 @@ def test_workers_start_before_loading_only_for_a_cold_run_of_many_forms(tmp_path
     assert not pool.worth_starting([dongkeng], tmp_path, cache=True)
     assert pool.worth_starting([dongkeng], tmp_path, cache=False)
     assert not pool.worth_starting([tmp_path / "missing.yaml"], tmp_path / "x", cache=True)
-    assert pool.CACHE_DIR == CACHE_DIR
 
 
 def test_a_long_files_combined_documents_are_written_one_after_another(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "PARALLEL_COMBINE_FORMS", 1)   # Wangniudun's 2 forms count as long
+    outstanding: set[object] = set()
+    most, order = [0], []
+    submit = batch._Run._submit
+
+    def counting(self, executor, fn, args, then, local_only=False):   # combined documents in flight
+        if fn is not batch.write_combined_file:
+            return submit(self, executor, fn, args, then, local_only)
+        token = object()
+        outstanding.add(token)
+        most[0] = max(most[0], len(outstanding))
+        order.append(args[2])
+
+        def done(outcome):
+            outstanding.discard(token)
+            then(outcome)
+        return submit(self, executor, fn, args, done, local_only)
+
+    monkeypatch.setattr(batch._Run, "_submit", counting)
     seen: list[tuple[int, int]] = []
     result = run_batch([WANGNIUDUN], ["docx", "xlsx", "pdf"], tmp_path, jobs=2,
                        progress=lambda done, total: seen.append((done, total)))
     assert not result.errors
+    assert most == [1] and order == ["docx", "xlsx", "pdf"]
     combined = result.files[0].combined
     assert sorted(combined) == ["docx", "pdf", "xlsx"] and all(p.stat().st_size for p in combined.values())
     assert seen[-1][0] == seen[-1][1] == 2 + 3                  # every form, then every combined document
     assert len(pdf_text(combined["pdf"]).split("\f")) > 3      # cover, contents, both forms
+    monkeypatch.setattr(batch, "PARALLEL_COMBINE_FORMS", 200)  # a short file: side by side
+    most[0], order[:] = 0, []
+    run_batch([WANGNIUDUN], ["docx", "xlsx", "pdf"], tmp_path / "short", jobs=2)
+    assert most == [3]
+
+
+def test_the_pool_is_sized_to_the_work(monkeypatch):
+    monkeypatch.setattr(batch.os, "cpu_count", lambda: 8)
+    assert batch._Runner(None, None, start=False, pdf=False).fit(22) == 7    # 3 forms a worker at least
+    assert batch._Runner(None, None, start=False, pdf=False).fit(5) == 1     # a few forms: here
+    assert batch._Runner(3, None, start=False, pdf=False).fit(2) == 3        # --jobs is taken as given

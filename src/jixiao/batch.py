@@ -17,11 +17,13 @@ version changed; unchanged files are not rewritten.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import hashlib
+import multiprocessing
 import os
+import platform
 import shutil
+import sys
 import tempfile
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -391,16 +393,18 @@ class _Runner:
 
     def __exit__(self, *exc) -> None:
         if self.local and self.executor is not None:
-            # an unused pool (bad input, all cached) is left to finish starting up on its own
             self.executor.shutdown(wait=self.used, cancel_futures=True)
 
-    def use(self, forms: int, jobs_waiting: int) -> Executor | None:
-        """The executor for this work, or None (this process) when starting a pool would cost more.
+    def fit(self, forms: int) -> int:
+        """Size the local pool to the work and return its workers: with ``jobs`` left to the batch, one
+        worker per MIN_FORMS_PER_WORKER forms at most (a few forms render here: no pool start-up)."""
+        if self.auto and not self.external and self.executor is None:
+            self.workers = max(1, min(self.workers, forms // MIN_FORMS_PER_WORKER))
+        return self.workers
 
-        With ``jobs`` left to the batch, a few forms render here; an explicit ``jobs`` > 1 always uses a pool.
-        """
-        enough = forms >= MIN_FORMS_PER_WORKER * self.workers if self.auto else jobs_waiting > 1
-        if self.executor is None and self.workers > 1 and enough:
+    def use(self, jobs_waiting: int) -> Executor | None:
+        """The executor for this work, or None (this process) when there is one worker or one job."""
+        if self.executor is None and self.workers > 1 and jobs_waiting > 1:
             self._start_pool()
         self.used = jobs_waiting > 0
         return self.executor
@@ -441,9 +445,9 @@ class _Run:
         for file in files:
             file.waiting = sum(1 for task, _job in pending if task.file is file.result)
         by_index = {job.index: (task, next(f for f in files if f.result is task.file)) for task, job in pending}
-        chunks = _chunks([job for _task, job in pending], self.runner.workers)
+        chunks = _chunks([job for _task, job in pending], self.runner.fit(len(pending)))
         combined_jobs = sum(len(self.formats) for f in files if f.combined is not None)
-        executor = self.runner.use(len(pending), len(chunks) + (0 if self.runner.external else combined_jobs))
+        executor = self.runner.use(len(chunks) + (0 if self.runner.external else combined_jobs))
         for file in files:
             if file.waiting == 0:
                 self._combine(file, executor)
@@ -638,21 +642,34 @@ def write_combined_file(store_folder: str, parts: list[tuple[str, str]], fmt: st
     except JixiaoError as error:
         return "error", _error_record(error, folder, templates.origin)
     finally:
-        _give_back_memory()
+        if len(parts) > PARALLEL_COMBINE_FORMS and multiprocessing.parent_process() is not None:
+            _give_back_memory()
     return "ok", _file_digest(Path(path))
 
 
 def _give_back_memory() -> None:
-    """Return the memory a combined document used to the system (as dask's workers do after a task).
+    """Return the memory a long combined document used to the system, in a worker process.
 
     A 1,000-form document takes 100-200 MB; freed, it stays with the worker (glibc keeps its heap), and
-    the next combined document in another worker would add its own on top.
+    the next combined document in another worker would add its own on top. glibc's ``malloc_trim`` gives
+    it back (dask documents the same call for its workers); elsewhere this does nothing.
     """
     gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        return None
+    import ctypes
+
     try:
-        ctypes.CDLL(None).malloc_trim(0)   # glibc only; elsewhere the memory is only reused in-process
-    except (AttributeError, OSError):
-        pass
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _parts(store: Cache, parts: list[tuple[str, str]], fmt: str):

@@ -15,11 +15,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .cache import CACHE_DIR
+
 # What the fork server imports before it forks workers (PDF adds WeasyPrint and its fonts).
 ENGINE_MODULES = ["jixiao.render", "jixiao.publish", "jixiao.writers.docx", "jixiao.writers.xlsx"]
 PDF_MODULES = ["jixiao.prefork"]
-EAGER_INPUT_BYTES = 16 * 1024   # inputs this large start the workers before they are loaded
-CACHE_DIR = ".jixiao-cache"     # as jixiao.cache.CACHE_DIR (not imported: this module stays light)
+EAGER_INPUT_BYTES = 16 * 1024   # inputs this large start the fork server before they are loaded
 
 
 def context(pdf: bool) -> multiprocessing.context.BaseContext:

@@ -1,4 +1,4 @@
-"""Imported by the batch's fork server (:func:`jixiao.batch.run_batch`), never by a user.
+"""Imported by the batch's fork server (:mod:`jixiao.pool`, for a batch with PDF), never by a user.
 
 The fork server imports the engine and prints one tiny PDF before it forks any worker, so every worker
 starts with WeasyPrint imported and its fonts loaded (about 0.35 s a worker otherwise, before its first

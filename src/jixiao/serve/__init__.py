@@ -33,10 +33,14 @@ def run(target: Path, host: str, port: int, open_browser: bool, announce=print) 
     """Serve ``target`` until interrupted; prints the address and opens it unless ``open_browser`` is false."""
     import uvicorn  # imported here: the other commands do not need the server
 
+    from .. import pool
     from .app import LOCAL_HOSTS, create_app
 
     folder, initial = served(target)
     _check_port(host, port)
+    # The downloads' worker processes fork from a server that imported WeasyPrint, whatever the first
+    # download's format (the fork server's imports are fixed when it starts); started in the background.
+    pool.launch(pdf=True)
     anywhere = host in ("0.0.0.0", "::", "")
     app = create_app(folder, allowed_hosts=None if anywhere else set(LOCAL_HOSTS) | {host}, initial=initial)
     shown = "127.0.0.1" if anywhere else (f"[{host}]" if ":" in host else host)

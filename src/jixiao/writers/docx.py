@@ -112,7 +112,8 @@ def write_to(target: str | os.PathLike | IO[bytes], forms: Sequence[FormGrid], f
     python-docx builds the package: the paragraph ending each section (the front's, each form's) and
     the footers. ``word/document.xml`` is then streamed into the zip, each form's XML made from its
     grid when its turn comes and written before the paragraph that ends its section: memory holds the
-    grids given and one form's XML, never the whole body.
+    grids given and one form's XML, never the whole body. Not atomic: a failure midway leaves a partial
+    file at ``target``; write to a temporary file and rename it (as :mod:`jixiao.publish` does).
     """
     package = _package(len(forms), front is not None, pages or ())
     width = _text_width_twips()
