@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem, os_message
 from .limits import MAX_FILE_BYTES, audit
 from .model import FORM_CLASSES, AnyForm
-from .syntax import JsonData, parse
+from .syntax import PlainData, parse
 
 SUFFIXES = (".yaml", ".yml", ".json")
 FILE_KEYS = ("公共", "表单")
@@ -52,7 +52,7 @@ class LoadedForm:
 
     @property
     def line(self) -> int | None:
-        """The line where the form starts (looked up when asked: see :class:`~jixiao.syntax.JsonData`)."""
+        """The line where the form starts (looked up when asked: see :class:`~jixiao.syntax.PlainData`)."""
         return self.located.line_of(()) if self.located else None
 
     def line_of(self, path: tuple) -> int | None:
@@ -187,7 +187,7 @@ class _Located:
     def __init__(self, path: Path, item: Any, shared: dict | None = None, prefix: tuple = (),
                  root: Any = None):
         self.path, self.item, self.shared, self.prefix = path, item, shared or {}, prefix
-        self.root = item if root is None else root  # the file's data: a JsonData has no lines of its own
+        self.root = item if root is None else root  # the file's data: a PlainData has no lines of its own
 
     def merged(self, cls: type[BaseModel]) -> dict:
         """The form's data with the shared values that this kind of form accepts."""
@@ -198,7 +198,7 @@ class _Located:
     def line_of(self, loc: tuple) -> int | None:
         """The line of the deepest existing node on ``loc``: the form's own, else 公共's."""
         item, shared = self.item, self.shared
-        if isinstance(self.root, JsonData):  # the same nodes in the tree that has lines
+        if isinstance(self.root, PlainData):  # the same nodes in the tree that has lines
             tree = self.root.tree()
             if not isinstance(tree, dict):
                 return None
