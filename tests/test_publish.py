@@ -304,3 +304,22 @@ def test_a_damaged_form_pdf_is_a_clear_error_and_no_file(parts, tmp_path):
     with pytest.raises(OutputError, match=f"无法合并第 2 张表「{re.escape(parts[1].name)}」的 PDF"):
         write_combined(iter([parts[0], broken]), "pdf", COVER, path)
     assert not path.exists() and not list(tmp_path.iterdir())
+
+
+def test_the_front_is_printed_again_only_when_its_text_changes(parts, tmp_path):
+    from jixiao import publish
+
+    publish._front_pdf.cache_clear()
+    write_combined(parts, "pdf", COVER, tmp_path / "a.pdf")
+    write_combined(parts, "pdf", COVER, tmp_path / "b.pdf")          # a re-run in a process that stays up
+    assert publish._front_pdf.cache_info().hits == 1
+    renamed = Cover("另一个标题", COVER.unit, COVER.date)
+    write_combined(parts, "pdf", renamed, tmp_path / "c.pdf")
+    assert publish._front_pdf.cache_info().misses == 2
+    assert "另一个标题" in squash(subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"],
+                                                capture_output=True, text=True).stdout)
+    assert pdf_pages(tmp_path / "a.pdf") == pdf_pages(tmp_path / "b.pdf")
+
+
+def pdf_pages(path):
+    return [page.extract_text() for page in pypdf.PdfReader(path).pages]

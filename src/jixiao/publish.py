@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -95,7 +96,6 @@ def front_html(cover: Cover, entries: list[Entry], templates: Path | None = None
 def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates: Path | None) -> None:
     import pikepdf
 
-    from .writers import pdf
     from .writers.pdfjoin import Joiner, Mark
 
     joiner = Joiner()
@@ -109,9 +109,8 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
             names.append(part.name)
         if not names:
             raise OutputError.at("没有可生成的表：至少需要一张表")
-        front = pdf.lay_out(front_html(cover, _entries(names, counts), templates), continue_cells=False)
-        front_pages = len(front.pages)
-        joiner.prepend(front.write_pdf(), [Mark(cover.title, 0), Mark("目录", 1 if front_pages > 1 else 0)])
+        front, front_pages = _front_pdf(front_html(cover, _entries(names, counts), templates))
+        joiner.prepend(front, [Mark(cover.title, 0), Mark("目录", 1 if front_pages > 1 else 0)])
         joiner.label_pages(front_pages)
     except BaseException:
         joiner.close()
@@ -134,6 +133,16 @@ def _write_docx(parts: Iterable[FormOutput], cover: Cover, path: Path, templates
     front = docx.Front.read(front_html(cover, _entries(names, pages), templates))
     with atomic_file(path) as temporary:
         docx.write_to(temporary, grids, front=front, pages=pages)
+
+
+@lru_cache(maxsize=16)
+def _front_pdf(html: str) -> tuple[bytes, int]:
+    """The cover and contents printed, and their pages. Remembered by their HTML: in a process that stays
+    up (jixiao serve), a re-run whose forms kept their names and page counts prints the same front."""
+    from .writers import pdf
+
+    front = pdf.lay_out(html, continue_cells=False)
+    return front.write_pdf(), len(front.pages)
 
 
 def _entries(names: list[str], counts: list[int]) -> list[Entry]:
