@@ -9,6 +9,7 @@ with ``npm run build``), so it works with no internet.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import webbrowser
@@ -40,7 +41,8 @@ def run(target: Path, host: str, port: int, open_browser: bool, announce=print) 
     _check_port(host, port)
     # The downloads' worker processes fork from a server that imported WeasyPrint, whatever the first
     # download's format (the fork server's imports are fixed when it starts); started in the background.
-    pool.launch(pdf=True)
+    if (os.cpu_count() or 1) > 1:
+        pool.launch(pdf=True)
     anywhere = host in ("0.0.0.0", "::", "")
     app = create_app(folder, allowed_hosts=None if anywhere else set(LOCAL_HOSTS) | {host}, initial=initial)
     shown = "127.0.0.1" if anywhere else (f"[{host}]" if ":" in host else host)
