@@ -114,6 +114,13 @@ def test_the_fast_reader_gives_the_round_trip_readers_data_or_steps_aside(text):
     "- a\n- b\n",                       # not a mapping
     "a: b\n---\nc: d\n",                # two documents
     "a: 'unterminated\n",               # a syntax error: the round-trip reader explains it
+    # found by a differential fuzzer (1.8 million texts): where libyaml and ruamel.yaml read apart
+    "a: -_1\n", "a: +_\n",              # ruamel reads -_1 as -1
+    "a: 1\x85b: 2\n", "a: 1\u2028b: 2\n", "a: >\n\u2029#\n",  # NEL/LS/PS: line breaks to libyaml only
+    "a: 1\n\ufeff\nb: 2\n", "\n\ufeff1:\n",  # a BOM past the start
+    'a: ["b":c]\n', "a: [? :]\n",        # ':' right after a quote or bracket in flow style
+    "a: |#c\n  x\n", "a: |\n \n  x\n",   # a block scalar's header, its leading blank lines
+    "a: 1\n...\n...\n",                 # '...' twice: a second document to ruamel
 ])
 def test_what_the_fast_reader_leaves_to_the_round_trip_reader(text):
     assert syntax._fast_yaml(text) is None
@@ -124,6 +131,25 @@ def test_what_the_fast_reader_leaves_to_the_round_trip_reader(text):
 def test_what_the_fast_reader_reads_as_the_round_trip_reader_does(text):
     fast = syntax._fast_yaml(text)
     assert fast is not None and plain(fast) == plain(syntax._load(text))
+
+
+@pytest.mark.parametrize("text", ["a: # 注释\n  b\n\n", "a:\n  # 注释\n  | # 注释\n"])
+def test_where_ruamel_fails_on_valid_yaml_libyaml_reads_it(text):
+    with pytest.raises((NotImplementedError, AssertionError)):
+        syntax._load(text)                                      # ruamel.yaml's comment handling
+    assert syntax._fast_yaml(text) is not None
+
+
+def test_a_form_ruamel_cannot_read_still_gets_its_chinese_errors(tmp_path):
+    path = tmp_path / "form.yaml"
+    path.write_text("表样: 项目绩效目标表\n项目名称: # 注释\n  测试\n\n预算金额: 五十万\n", "utf-8")
+    found = load(path)                                          # no line numbers: no internal error
+    assert found.errors and any("预算金额" in str(error) for error in found.errors)
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("表样: 项目绩效目标表\n项目名称: -_\n", "utf-8")  # libyaml steps aside, ruamel fails
+    with pytest.raises(InputError) as raised:
+        load(odd)
+    assert "注释" in str(raised.value)
 
 
 def test_samples_are_read_fast_and_lines_still_come_when_needed(tmp_path):

@@ -131,8 +131,8 @@ class PlainData(dict):
         if self._tree is None:
             try:
                 self._tree = _load(self._text)
-            except (YAMLError, ValueError, TypeError, KeyError):
-                self._tree = False  # valid JSON that YAML rejects (tabs): no line numbers
+            except Exception:  # noqa: BLE001  (valid JSON that YAML rejects, tabs; a ruamel bug): no lines
+                self._tree = False
         return self._tree or None
 
 
@@ -148,8 +148,8 @@ def parse(path: Path, text: str) -> Any:
             return PlainData(plain, text)
         try:
             return _load(text)  # same data, with line numbers
-        except (YAMLError, ValueError, TypeError, KeyError):
-            return plain  # valid JSON that YAML rejects (tabs): no line numbers, same data
+        except Exception:  # noqa: BLE001  (valid JSON that YAML rejects, tabs): no line numbers, same data
+            return plain
     plain = _fast_yaml(text)
     if plain is not None:
         return PlainData(plain, text)
@@ -168,6 +168,9 @@ def parse(path: Path, text: str) -> Any:
         raise InputError.at("YAML 语法错误：无法解析。请检查缩进、冒号后的空格、括号和引号是否成对", path) from None
     except (ValueError, TypeError, KeyError):  # a tag's constructor refused its value: !!int abc
         raise InputError.at("YAML 中以 !! 开头的标签与它的值不符（如 !!int abc）：请删除标签", path) from None
+    except (NotImplementedError, AssertionError, IndexError, AttributeError):  # ruamel.yaml's own failures
+        raise InputError.at("YAML 读取程序无法读取这个文件（常见原因：冒号或“- ”后面写了注释，值却在下一行）："
+                            "请把注释移到单独一行，或给这里的文字加引号", path) from None
 
 
 def _load(text: str) -> Any:
@@ -178,12 +181,19 @@ def _load(text: str) -> Any:
 
 # ── YAML read by libyaml, where it gives what the round-trip reader gives ───────────────────────────
 
-# Texts left to the round-trip reader: tabs, directives, merge keys and characters YAML does not allow.
-_NOT_PLAIN = re.compile(r"\t|^%|<<|[^\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", re.M)
+# Texts left to the round-trip reader: tabs, directives, merge keys, characters YAML does not allow, and
+# where the two read a text differently: NEL/LS/PS line breaks and a BOM past the start (libyaml takes
+# them as line starts), and a ':' right after a quote or bracket in flow style.
+_NOT_PLAIN = re.compile(r"\t|^%|<<|[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                        r"\U00010000-\U0010ffff]|['\"\[{,\s]:[^ \r\n]", re.M)
 # Plain scalars as the round-trip reader resolves them (YAML 1.2 core); floats and timestamps stay text
 # in both readers. First, number-like forms the readers may read differently: leading zeros,
-# 0x/0o/0b, 1_000, 1:30, and the value and merge keys = and <<.
-_OTHER = re.compile(r"[-+]?0[0-9_bxo]|[-+]?[0-9][0-9_]*[_:]|=$|<<$")
+# 0x/0o/0b, 1_000, -_1, 1:30, and the value and merge keys = and <<.
+_OTHER = re.compile(r"[-+]?0[0-9_bxo]|[-+]?[0-9][0-9_]*[_:]|[-+]_|=$|<<$")
+# A block scalar's header as both read it, and its leading lines (blank, or spaces only).
+_BLOCK_HEAD = re.compile(r"[|>][-+0-9]*(?:[ ]+(?:#[^\r\n]*)?)?(?:\r\n|\r|\n)")
+_FIRST_SPACES = re.compile(r"[ ]*")
+_LEADING = re.compile(r"(?:[ ]*(?:\r\n|\r|\n))*[ ]*")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULL = {"~", "null", "Null", "NULL", ""}
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)$")
@@ -204,7 +214,7 @@ def _fast_yaml(text: str) -> dict | None:
         return None
     parser = CParser(text)
     try:
-        data = _compose(parser)
+        data = _compose(parser, text)
     except (libyaml.YAMLError, _NotPlain):
         return None
     finally:
@@ -212,7 +222,7 @@ def _fast_yaml(text: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _compose(parser: Any) -> Any:
+def _compose(parser: Any, text: str) -> Any:
     root: Any = _NO_KEY
     stack: list[list] = []  # [container, the key waiting for its value (mappings)]
     documents = 0
@@ -239,6 +249,8 @@ def _compose(parser: Any) -> Any:
         if kind is libyaml.ScalarEvent:
             if event.anchor is not None or event.tag is not None:
                 raise _NotPlain
+            if event.style in ("|", ">") and not _block_as_both_read_it(text, event.start_mark.index):
+                raise _NotPlain
             add(_scalar(event.value) if event.style == "" else event.value)
         elif kind is libyaml.MappingStartEvent or kind is libyaml.SequenceStartEvent:
             if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH - 1:
@@ -252,10 +264,24 @@ def _compose(parser: Any) -> Any:
             documents += 1
             if documents > 1 or event.explicit or event.version or event.tags:
                 raise _NotPlain
-        elif kind is libyaml.AliasEvent:
-            raise _NotPlain
+        elif kind is libyaml.AliasEvent or (kind is libyaml.DocumentEndEvent and event.explicit):
+            raise _NotPlain  # an alias; '...' (twice, the round-trip reader sees a second document)
         elif kind is libyaml.StreamEndEvent:
             return None if root is _NO_KEY else root
+
+
+def _block_as_both_read_it(text: str, start: int) -> bool:
+    """Whether a block scalar (``|``/``>``) starting at ``start`` is one both readers read alike: its
+    header ends its line (``|#c`` is an error to the round-trip reader), and no leading blank line is
+    indented less than the lines after it (the round-trip reader refuses "more indented" follow-ups)."""
+    head = _BLOCK_HEAD.match(text, start)
+    if head is None:
+        return False
+    first = len(_FIRST_SPACES.match(text, head.end()).group())
+    if first == 0 or text[head.end() + first:head.end() + first + 1] not in ("\n", "\r"):
+        return True  # no leading blank line, or an empty one
+    leading = _LEADING.match(text, head.end()).group()
+    return max(len(spaces) for spaces in re.findall(r"[ ]+", leading)) <= first
 
 
 def _scalar(value: str) -> Any:
@@ -308,7 +334,7 @@ def _duplicate_line(text: str) -> int | None:
         _load(text)
     except DuplicateKeyError as error:
         return _line(error.problem_mark)
-    except (YAMLError, ValueError, TypeError, KeyError):
+    except Exception:  # noqa: BLE001  (any other failure: the duplicate is reported without its line)
         pass
     return None
 
