@@ -253,8 +253,9 @@ def _compose(parser: Any, text: str) -> Any:
                 raise _NotPlain
             add(_scalar(event.value) if event.style == "" else event.value)
         elif kind is libyaml.MappingStartEvent or kind is libyaml.SequenceStartEvent:
-            if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH - 1:
-                raise _NotPlain
+            if (event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH - 1
+                    or (not stack and kind is libyaml.SequenceStartEvent)):
+                raise _NotPlain  # … or a list at the top, which is an error: the round-trip reader says it
             container: Any = {} if kind is libyaml.MappingStartEvent else []
             add(container)
             stack.append([container, _NO_KEY])
