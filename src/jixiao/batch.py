@@ -52,6 +52,7 @@ from .output import plan, with_suffix, write_atomic
 from .pool import ENGINE_MODULES
 
 GRID = "grid"          # the cache entry holding a form's grid (for the combined DOCX and XLSX)
+_JOINS_FILES = ("pdf", "html")  # combined formats made of the forms' own files
 MIN_FORMS_PER_WORKER = 3        # fewer forms to render than this per worker: render here (no pool start-up)
 PARALLEL_COMBINE_FORMS = 200   # above this, a file's combined documents are written one at a time
 MAX_CHUNK = 8          # forms per job sent to a worker: few round trips, yet the progress bar moves
@@ -673,15 +674,19 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def _parts(store: Cache, parts: list[tuple[str, str]], fmt: str):
+    """Each form's output for a combined ``fmt`` document, read back one at a time: its grid, its PDF's
+    page count (from the PDF entry's metadata) and, for PDF and HTML, which join the forms' own files,
+    its file (DOCX and XLSX are drawn from the grids)."""
     from .render import FormOutput
 
     for name, key in parts:
-        entry, grid_entry = store.get(key, fmt), store.get(key, GRID)
-        if entry is None or grid_entry is None:
+        grid_entry = store.get(key, GRID)
+        entry = store.get(key, fmt) if fmt in _JOINS_FILES else None
+        if grid_entry is None or (fmt in _JOINS_FILES and entry is None):
             raise OutputError.at("缓存中的表格在合并前丢失或损坏，请加 --no-cache 重新生成", store.folder)
-        pdf = entry if fmt == "pdf" else store.get(key, "pdf")  # the printed page count lives with the PDF
-        pages = int(pdf[1].get("pages", 0)) if pdf else 0
-        yield FormOutput(name, {fmt: entry[0]}, grid_from_bytes(grid_entry[0]), pages)
+        pdf_meta = entry[1] if fmt == "pdf" else store.meta(key, "pdf")  # the printed page count
+        pages = int(pdf_meta.get("pages", 0)) if pdf_meta else 0
+        yield FormOutput(name, {fmt: entry[0]} if entry else {}, grid_from_bytes(grid_entry[0]), pages)
 
 
 def _combined_is_current(store: Cache, key: str, path: Path) -> bool:

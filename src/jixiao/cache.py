@@ -94,6 +94,18 @@ class Cache:
             return None
         return data, meta
 
+    def meta(self, key: str, fmt: str) -> dict | None:
+        """An entry's metadata alone (e.g. a PDF's page count): a few hundred bytes read, the data neither
+        read nor verified. None when missing or unreadable."""
+        try:
+            meta_path = self._paths(key, fmt)[1]
+            if meta_path.stat().st_size > MAX_META:
+                return None
+            meta = json.loads(meta_path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
     def has(self, key: str, fmt: str) -> bool:
         """True when a valid entry exists (its checksum is verified)."""
         return self.get(key, fmt) is not None

@@ -32,7 +32,7 @@ from . import layout
 from .errors import OutputError
 from .loader import FormFile
 from .output import atomic_file, write_atomic
-from .render import FormOutput
+from .render import NO_FORMS, FormOutput
 
 COVER_TEMPLATE = "cover.html.j2"
 
@@ -78,7 +78,7 @@ def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Pa
 
     forms = list(parts)
     if not forms:
-        raise OutputError.at("没有可生成的表：至少需要一张表")
+        raise OutputError.at(NO_FORMS)
     if fmt == "xlsx":
         data = xlsx.write([f.grid for f in forms], [f.name for f in forms], index=cover.title)
     elif fmt == "html":
@@ -108,7 +108,7 @@ def _write_pdf(parts: Iterable[FormOutput], cover: Cover, path: Path, templates:
                 raise OutputError.at(f"无法合并第 {len(names) + 1} 张表「{part.name}」的 PDF：{error}", path) from None
             names.append(part.name)
         if not names:
-            raise OutputError.at("没有可生成的表：至少需要一张表")
+            raise OutputError.at(NO_FORMS)
         front, front_pages = _front_pdf(front_html(cover, _entries(names, counts), templates))
         joiner.prepend(front, [Mark(cover.title, 0), Mark("目录", 1 if front_pages > 1 else 0)])
         joiner.label_pages(front_pages)
@@ -129,7 +129,7 @@ def _write_docx(parts: Iterable[FormOutput], cover: Cover, path: Path, templates
         grids.append(part.grid)
         pages.append(part.pages)
     if not names:
-        raise OutputError.at("没有可生成的表：至少需要一张表")
+        raise OutputError.at(NO_FORMS)
     front = docx.Front.read(front_html(cover, _entries(names, pages), templates))
     with atomic_file(path) as temporary:
         docx.write_to(temporary, grids, front=front, pages=pages)

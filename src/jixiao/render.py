@@ -24,6 +24,8 @@ from .model import AnyForm
 from .output import write_atomic
 from .writers import FORMATS, WRITERS
 
+NO_FORMS = "没有可生成的表：至少需要一张表"
+
 
 @dataclass
 class Rendered:
@@ -43,7 +45,7 @@ def document(forms: AnyForm | Iterable[AnyForm], templates: Path | None = None,
     """Render forms into one document; ``sections`` may pass their already rendered HTML."""
     forms = [forms] if isinstance(forms, BaseModel) else list(forms)
     if not forms:
-        raise OutputError.at("没有可生成的表：至少需要一张表")
+        raise OutputError.at(NO_FORMS)
     if sections is None:
         sections = [layout.render_section(form, templates) for form in forms]
     title = forms[0].heading if len(forms) == 1 else f"{forms[0].heading} 等 {len(forms)} 张表"
