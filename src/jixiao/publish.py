@@ -20,6 +20,7 @@ form at a time; the XLSX needs the grids only (they are small).
 from __future__ import annotations
 
 import datetime
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -74,17 +75,20 @@ def write_combined(parts: Iterable[FormOutput], fmt: str, cover: Cover, path: Pa
     if fmt == "docx":
         _write_docx(parts, cover, path, templates)
         return
-    from .writers import xlsx  # imported here: the batch's client needs cover_for() only
-
-    forms = list(parts)
-    if not forms:
-        raise OutputError.at(NO_FORMS)
-    if fmt == "xlsx":
-        data = xlsx.write([f.grid for f in forms], [f.name for f in forms], index=cover.title)
-    elif fmt == "html":
-        data = _joined_html(forms, cover.title, templates)
-    else:
+    if fmt not in ("xlsx", "html"):
         raise OutputError.at(f"不支持的格式「{fmt}」")
+    parts = iter(parts)
+    first = next(parts, None)
+    if first is None:
+        raise OutputError.at(NO_FORMS)
+    parts = itertools.chain([first], parts)
+    if fmt == "xlsx":
+        from .writers import xlsx  # imported here: the batch's client needs cover_for() only
+
+        # a form at a time: the workbook never holds every form's grid
+        data = xlsx.write_named(((part.name, part.grid) for part in parts), index=cover.title)
+    else:
+        data = _joined_html(list(parts), cover.title, templates)
     write_atomic(path, data)
 
 

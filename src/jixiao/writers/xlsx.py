@@ -24,6 +24,7 @@ import io
 import math
 import re
 import unicodedata
+from typing import Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -98,17 +99,29 @@ def write(forms: list[FormGrid], names: list[str] | None = None, index: str | No
     With ``index`` (the document's title) the workbook opens with a sheet 目录 listing the forms, each
     a link to its sheet.
     """
+    return write_named(((names[n] if names and n < len(names) else form.title, form)
+                        for n, form in enumerate(forms)), index)
+
+
+def write_named(forms: Iterable[tuple[str, FormGrid]], index: str | None = None) -> bytes:
+    """:func:`write` for (wanted sheet name, form) pairs, taken one at a time: each form's sheet (and its
+    line in the index) is written before the next form is taken, so a generator of 1,000 forms is never
+    held at once."""
     used: set[str] = set()
-    index_name = sheet_name(INDEX_SHEET, used) if index is not None else None
-    wanted = [names[n] if names and n < len(names) else form.title for n, form in enumerate(forms)]
-    titles = [sheet_name(name, used) for name in wanted]
     book = Workbook(write_only=True)
     book.properties.creator = "jixiao"
     styles = _Styles(book)
-    if index_name is not None:
-        _index_sheet(book.create_sheet(index_name), index, list(zip(wanted, titles, strict=True)), styles)
-    for number, (form, title) in enumerate(zip(forms, titles, strict=True)):
-        _form_sheet(book.create_sheet(title), form, styles, selected=index_name is None and number == 0)
+    listing, line_styles = None, ("", "", "")
+    if index is not None:
+        listing = book.create_sheet(sheet_name(INDEX_SHEET, used))
+        line_styles = _index_start(listing, index, styles)
+    for number, (wanted, form) in enumerate(forms, start=1):
+        title = sheet_name(wanted, used)
+        _form_sheet(book.create_sheet(title), form, styles, selected=listing is None and number == 1)
+        if listing is not None:
+            _index_line(listing, number, wanted, title, line_styles)
+    if listing is not None:
+        listing.close()
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -153,20 +166,23 @@ def _form_sheet(sheet, form: FormGrid, styles: _Styles, selected: bool) -> None:
     sheet.close()  # its rows go to its temporary file now, not when the workbook is saved
 
 
-def _index_sheet(sheet, title: str, forms: list[tuple[str, str]], styles: _Styles) -> None:
-    """The index: the title, then a row a form: number, name (a link to its sheet), sheet name."""
+def _index_start(sheet, title: str, styles: _Styles) -> tuple[str, str, str]:
+    """The index's head: the title, then the column heads; returns the styles of a form's line
+    (:func:`_index_line`): number, name, sheet name."""
     _start(sheet, [8, 56, 48], [36.0], [(1, 1, 1, 3)], selected=True)  # a sheet name: up to 31 CJK
     sheet.append([_cell(sheet, styles.name(TITLE, False, "center", True), title)])
     head = styles.name(HEAD, True, "center")
     sheet.append([_cell(sheet, head, text) for text in ("序号", "表名", "工作表")])
-    number, link, plain = styles.name(BODY, True, "center"), styles.name(LINK, True, None, True), \
-        styles.name(BODY, True, None, True)
-    for n, (name, target) in enumerate(forms, start=1):
-        name_cell = _cell(sheet, link, name)
-        location = "'" + target.replace("'", "''") + "'!A1"
-        name_cell.hyperlink = Hyperlink(ref="", location=location, display=_NOT_XML.sub("", name))
-        sheet.append([_cell(sheet, number, str(n)), name_cell, _cell(sheet, plain, target)])
-    sheet.close()
+    return styles.name(BODY, True, "center"), styles.name(LINK, True, None, True), styles.name(BODY, True, None, True)
+
+
+def _index_line(sheet, number: int, name: str, target: str, line_styles: tuple[str, str, str]) -> None:
+    """A form's line in the index: number, name (a link to its sheet), sheet name."""
+    number_style, link, plain = line_styles
+    name_cell = _cell(sheet, link, name)
+    location = "'" + target.replace("'", "''") + "'!A1"
+    name_cell.hyperlink = Hyperlink(ref="", location=location, display=_NOT_XML.sub("", name))
+    sheet.append([_cell(sheet, number_style, str(number)), name_cell, _cell(sheet, plain, target)])
 
 
 def _start(sheet, widths: list[float], heights: list[float], merges: list[tuple[int, int, int, int]],
