@@ -54,9 +54,9 @@ from .pool import ENGINE_MODULES
 GRID = "grid"          # the cache entry holding a form's grid (for the combined DOCX and XLSX)
 _JOINS_FILES = ("pdf", "html")  # combined formats made of the forms' own files
 MIN_FORMS_PER_WORKER = 3        # fewer forms to render than this per worker: render here (no pool start-up)
-# Above this many forms a file's combined documents are written one at a time: the PDF and the XLSX
-# each hold about 0.1 MB a form, and side by side at 1,000 forms all processes together take ~495 MB
-# (in turn ~455 MB, but ~8 s longer: the time would no longer grow linearly with the forms).
+# Above this many forms a file's combined documents are written one at a time: the PDF holds about
+# 0.1 MB a form, and side by side at 1,000 forms all processes together take ~465 MB (in turn ~8 s
+# longer: the time would no longer grow linearly with the forms).
 PARALLEL_COMBINE_FORMS = 1000
 TRIM_AFTER_FORMS = 200   # a worker gives back the memory of a combined document longer than this
 MAX_CHUNK = 8          # forms per job sent to a worker: few round trips, yet the progress bar moves
